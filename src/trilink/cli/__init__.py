@@ -1,0 +1,1 @@
+"""The ``trilink`` command line."""

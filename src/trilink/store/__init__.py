@@ -1,0 +1,1 @@
+"""Persistence: registry, last state, history and API tokens (SQLite by default)."""

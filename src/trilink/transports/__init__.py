@@ -1,0 +1,1 @@
+"""Transports: each speaks one protocol and turns it into kernel reports and commands."""
