@@ -2,7 +2,7 @@
 
 from trilink.kernel.bus import EventBus
 from trilink.kernel.context import SYSTEM, Context
-from trilink.kernel.core import DEFAULT_COMMAND_TIMEOUT, Kernel
+from trilink.kernel.core import DEFAULT_COMMAND_TIMEOUT, DEFAULT_HOME, Kernel
 from trilink.kernel.errors import (
     CommandError,
     CommandTimeout,
@@ -26,6 +26,7 @@ from trilink.kernel.state import StateTable
 
 __all__ = [
     "DEFAULT_COMMAND_TIMEOUT",
+    "DEFAULT_HOME",
     "SYSTEM",
     "ActionInvoked",
     "AvailabilityChanged",

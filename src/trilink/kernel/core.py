@@ -28,8 +28,11 @@ from trilink.kernel.events import (
 from trilink.kernel.links import DeviceLink, Outcome
 from trilink.kernel.registry import Device, Home, Person, Registry, Room, UnknownEntity
 from trilink.kernel.state import Reading, StateTable
-from trilink.model import InvalidValue, PropertySpec, checker_for, run_checker
+from trilink.model import DeviceSpec, InvalidValue, PropertySpec, checker_for, run_checker
 from trilink.model.validate import Checker, validate_action, validate_write
+
+#: The home that adopted devices join unless told otherwise.
+DEFAULT_HOME = "home"
 
 #: How long a command waits for the device's answer unless told otherwise.
 DEFAULT_COMMAND_TIMEOUT = 5.0
@@ -117,6 +120,73 @@ class Kernel:
         self._changed("device", did, context)
         return renamed
 
+    def adopt(
+        self,
+        did: str,
+        *,
+        model: str,
+        name: str,
+        spec: DeviceSpec,
+        transport: str,
+        room: str | None = None,
+        owner: str | None = None,
+        kind: str | None = None,
+        home_id: str = DEFAULT_HOME,
+        context: Context = SYSTEM,
+    ) -> Device:
+        """Register a device that announced itself, keeping what the user already set.
+
+        A device already known keeps its name, room and owner (the user may have changed
+        them); only its spec, model and transport are refreshed. A new device is placed
+        in the room it names (created in ``home_id`` if missing, matched by id or name)
+        and, if it names an owner, linked to that person as their phone or car (by
+        ``kind``), the person being created if missing.
+        """
+        known = self.registry.devices.get(did)
+        if known is not None:
+            if known.spec == spec and known.model == model and known.transport == transport:
+                return known
+            device = replace(known, spec=spec, model=model, transport=transport)
+            self.add_device(device, context)
+            return device
+        if home_id not in self.registry.homes:
+            self.add_home(Home(home_id, "Home"), context)
+        room_id = None
+        if room:
+            room_id = self._room_for(home_id, room, context)
+        if owner:
+            self._link_owner(home_id, owner, did, kind, context)
+        device = Device(
+            did,
+            name,
+            model,
+            spec,
+            transport,
+            home_id=home_id,
+            room_id=room_id,
+            owner_id=_slug(owner) if owner else None,
+        )
+        self.add_device(device, context)
+        return device
+
+    def _room_for(self, home_id: str, room: str, context: Context) -> str:
+        slug = _slug(room)
+        for r in self.registry.rooms_of(home_id):
+            if r.id == slug or r.name.casefold() == room.casefold() or room in r.aliases:
+                return r.id
+        self.add_room(Room(slug, home_id, room.replace("-", " ").capitalize()), context)
+        return slug
+
+    def _link_owner(self, home_id: str, owner: str, did: str, kind: str | None, context: Context) -> None:
+        pid = _slug(owner)
+        person = self.registry.people.get(pid) or Person(pid, home_id, owner.capitalize())
+        if kind == "phone" and person.phone_did is None:
+            person = replace(person, phone_did=did)
+        elif kind == "car" and person.car_did is None:
+            person = replace(person, car_did=did)
+        if self.registry.people.get(pid) != person:
+            self.add_person(person, context)
+
     # -------------------------------------------------------------- device input
     def restore(self, did: str, readings: dict[tuple[int, int], Reading]) -> None:
         """Load last known state from the store at start-up (no events)."""
@@ -180,7 +250,10 @@ class Kernel:
         for piid, value in arguments.items():
             if piid not in spec.arguments:
                 raise InvalidValue(
-                    did, siid, eiid, "arguments",
+                    did,
+                    siid,
+                    eiid,
+                    "arguments",
                     f"{spec.name} has no argument piid {piid} (arguments: {list(spec.arguments)})",
                     kind="eiid",
                 )
@@ -198,9 +271,7 @@ class Kernel:
         if self.state.online.get(did) is online:
             return False
         self.state.online[did] = online
-        self.bus.publish(
-            AvailabilityChanged(did, online, self.clock.now(), context or self._device_ctx[did])
-        )
+        self.bus.publish(AvailabilityChanged(did, online, self.clock.now(), context or self._device_ctx[did]))
         return True
 
     # ------------------------------------------------------------------ commands
@@ -252,7 +323,8 @@ class Kernel:
             outcome = await self._await(did, link.send_set(did, siid, piid, value), timeout)
             if not outcome.ok:
                 raise DeviceRefused(
-                    did, f"siid {siid} piid {piid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
+                    did,
+                    f"siid {siid} piid {piid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
                     outcome.code,
                 )
             return outcome
@@ -284,7 +356,8 @@ class Kernel:
             outcome = await self._await(did, link.send_call(did, siid, aiid, checked), timeout)
             if not outcome.ok:
                 raise DeviceRefused(
-                    did, f"siid {siid} aiid {aiid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
+                    did,
+                    f"siid {siid} aiid {aiid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
                     outcome.code,
                 )
             return outcome
@@ -294,7 +367,19 @@ class Kernel:
         finally:
             self.bus.publish(
                 ActionInvoked(
-                    did, siid, aiid, checked, list(outcome.out), error is None, error,
-                    self.clock.now(), context,
+                    did,
+                    siid,
+                    aiid,
+                    checked,
+                    list(outcome.out),
+                    error is None,
+                    error,
+                    self.clock.now(),
+                    context,
                 )
             )
+
+
+def _slug(text: str) -> str:
+    out = "".join(c if c.isalnum() else "-" for c in text.strip().casefold())
+    return "-".join(part for part in out.split("-") if part) or "unnamed"

@@ -108,7 +108,7 @@ Event = (
 def event_to_dict(event: Event) -> dict[str, Any]:
     """A JSON-ready form of any event, with its ``kind`` and ``context``."""
     out: dict[str, Any] = {"kind": event.kind}
-    for name in event.__slots__:  # type: ignore[attr-defined]
+    for name in event.__slots__:
         value = getattr(event, name)
         if name == "context":
             value = value.to_dict()

@@ -370,9 +370,7 @@ def _parse_service(raw: Any, index: int) -> ServiceSpec:
     siid = _require(raw, "iid", int, where)
     where = f"siid {siid}"
     stype = _require(raw, "type", str, where)
-    props = tuple(
-        _parse_property(siid, p, where) for p in _require_list(raw, "properties", where)
-    )
+    props = tuple(_parse_property(siid, p, where) for p in _require_list(raw, "properties", where))
     actions = []
     for a in _require_list(raw, "actions", where):
         if not isinstance(a, Mapping):
@@ -446,9 +444,7 @@ def parse_spec(raw: Any) -> DeviceSpec:
         raise SpecError("a spec must be a JSON object with 'type' and 'services'")
     dtype = _require(raw, "type", str, "spec")
     Urn.parse(dtype)
-    services = tuple(
-        _parse_service(s, i) for i, s in enumerate(_require(raw, "services", list, "spec"))
-    )
+    services = tuple(_parse_service(s, i) for i, s in enumerate(_require(raw, "services", list, "spec")))
     _check_unique([s.iid for s in services], "spec: duplicate siid")
     description = raw.get("description")
     return DeviceSpec(

@@ -160,7 +160,10 @@ def validate_value(did: str, prop: PropertySpec, value: Any, *, write: bool = Fa
     """
     if write and not prop.writable:
         raise InvalidValue(
-            did, prop.siid, prop.iid, "access",
+            did,
+            prop.siid,
+            prop.iid,
+            "access",
             f"{prop.name} is read-only (access: {', '.join(prop.access) or 'none'})",
             value=value,
         )
@@ -187,7 +190,10 @@ def validate_action(
         raise InvalidValue(did, siid, aiid, "unknown-action", "the device has no such action", kind="aiid")
     if len(args) != len(action.ins):
         raise InvalidValue(
-            did, siid, aiid, "arguments",
+            did,
+            siid,
+            aiid,
+            "arguments",
             f"{action.name} takes {len(action.ins)} argument(s) (piids {list(action.ins)}), got {len(args)}",
             kind="aiid",
         )

@@ -126,8 +126,13 @@ def _prop_items(obj: dict[str, Any], where: str, with_value: bool = True) -> lis
             raise PayloadError(f"{where}: properties[{i}] must be an object")
         if with_value and "value" not in item:
             raise PayloadError(f"{where}: properties[{i}] has no 'value'")
-        out.append((_iid(item, "siid", f"{where} properties[{i}]"), _iid(item, "piid", f"{where} properties[{i}]"),
-                    item.get("value") if with_value else item.get("code", 0)))
+        out.append(
+            (
+                _iid(item, "siid", f"{where} properties[{i}]"),
+                _iid(item, "piid", f"{where} properties[{i}]"),
+                item.get("value") if with_value else item.get("code", 0),
+            )
+        )
     return out
 
 
@@ -260,7 +265,9 @@ def parse_result(payload: bytes | str) -> Result:
         raise PayloadError("result: 'out' must be a list")
     codes = []
     if "properties" in obj:
-        codes = [(s, p, c if type(c) is int else -1) for s, p, c in _prop_items(obj, "result", with_value=False)]
+        codes = [
+            (s, p, c if type(c) is int else -1) for s, p, c in _prop_items(obj, "result", with_value=False)
+        ]
     return Result(_request_id(obj), code, message, out, codes)
 
 
@@ -276,7 +283,8 @@ def encode_report(items: list[tuple[int, int, Any]], ts: float | None = None) ->
 def encode_event(siid: int, eiid: int, arguments: dict[int, Any], ts: float | None = None) -> bytes:
     """Encode an ``event`` payload."""
     obj: dict[str, Any] = {
-        "siid": siid, "eiid": eiid,
+        "siid": siid,
+        "eiid": eiid,
         "arguments": [{"piid": p, "value": v} for p, v in arguments.items()],
     }
     if ts is not None:
@@ -287,8 +295,13 @@ def encode_event(siid: int, eiid: int, arguments: dict[int, Any], ts: float | No
 def encode_announce(announce: Announce) -> bytes:
     """Encode an ``announce`` payload (``None`` fields are left out)."""
     obj = {
-        "did": announce.did, "model": announce.model, "name": announce.name, "spec": announce.spec,
-        "room": announce.room, "kind": announce.kind, "owner": announce.owner,
+        "did": announce.did,
+        "model": announce.model,
+        "name": announce.name,
+        "spec": announce.spec,
+        "room": announce.room,
+        "kind": announce.kind,
+        "owner": announce.owner,
     }
     return orjson.dumps({k: v for k, v in obj.items() if v is not None})
 
