@@ -1,0 +1,126 @@
+"""Hub configuration: a YAML file validated into typed settings with clear errors.
+
+Secrets never appear in the file and never have defaults: the MQTT password comes from
+an environment variable or a file named in the config.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from trilink.transports.mqtt.settings import MqttSettings
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HomeConfig(_Strict):
+    """The home the hub serves: name and location (for geofences and sun times)."""
+
+    id: str = "home"
+    name: str = "Home"
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    timezone: str = "UTC"
+
+
+class StoreConfig(_Strict):
+    """Where the SQLite database lives and how long raw history is kept."""
+
+    path: Path = Path("var/trilink.db")
+    history_retention_days: float = Field(default=30.0, gt=0)
+
+
+class ApiConfig(_Strict):
+    """Where the HTTP API listens. Loopback unless told otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+
+
+class MqttConfig(_Strict):
+    """The external MQTT broker the hub connects to."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    client_id: str = "trilink-hub"
+    keepalive: int = Field(default=30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> MqttConfig:
+        if self.password_env and self.password_file:
+            raise ValueError("give either password_env or password_file, not both")
+        if (self.password_env or self.password_file) and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    def settings(self) -> MqttSettings:
+        """Resolve the password and return connection settings."""
+        password = None
+        if self.password_env:
+            password = os.environ.get(self.password_env)
+            if not password:
+                raise ConfigError(f"mqtt.password_env: environment variable {self.password_env} is not set")
+        elif self.password_file:
+            try:
+                password = self.password_file.read_text("utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"mqtt.password_file: cannot read {self.password_file}: {exc}") from exc
+        return MqttSettings(
+            host=self.host, port=self.port, username=self.username, password=password,
+            client_id=self.client_id, keepalive=self.keepalive,
+        )
+
+
+class HubConfig(_Strict):
+    """Everything ``trilink run`` needs."""
+
+    home: HomeConfig = HomeConfig()
+    store: StoreConfig = StoreConfig()
+    api: ApiConfig = ApiConfig()
+    mqtt: MqttConfig = MqttConfig()
+    command_timeout: float = Field(default=5.0, gt=0, le=300)
+
+
+def parse_config(data: Any, source: str = "config") -> HubConfig:
+    """Validate a parsed config document; errors list every bad field with its path."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        return HubConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError(f"{source}: invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def load_config(path: str | Path) -> HubConfig:
+    """Read and validate a YAML config file. Relative store paths are kept relative to the cwd."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{p}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(data, str(p))

@@ -1,0 +1,156 @@
+"""The running hub: kernel + store + MQTT transport + API server, started and stopped as one.
+
+This is the imperative shell around the kernel. ``trilink run`` and ``trilink demo``
+build a :class:`Hub` from a :class:`HubConfig`; tests build one the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from trilink.api.app import create_app
+from trilink.api.facade import Principal
+from trilink.clock import Clock, SystemClock
+from trilink.config import HubConfig
+from trilink.kernel import SYSTEM, Home, Kernel
+from trilink.store import SQLiteStore, StoreRecorder, has_tokens, issue_token, verify_token
+from trilink.transports.mqtt.settings import MqttSettings
+from trilink.transports.mqtt.transport import MqttTransport
+
+log = logging.getLogger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the hub's own process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass(frozen=True, slots=True)
+class StartInfo:
+    """What a person needs after start: where the API is, and a new token if one was made."""
+
+    api_url: str
+    new_owner_token: str | None
+    devices_restored: int
+
+
+class Hub:
+    """One hub process. Implements the API's ``HubFacade``."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        *,
+        mqtt: MqttSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.kernel = Kernel(self.clock, command_timeout=config.command_timeout)
+        self.store = SQLiteStore(
+            config.store.path, history_retention=config.store.history_retention_days * 86400
+        )
+        self.recorder = StoreRecorder(self.kernel, self.store)
+        self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
+        self._server: uvicorn.Server | None = None
+        self._server_task: asyncio.Task[None] | None = None
+        self._started_at = 0.0
+        self.api_url = ""
+
+    # ----------------------------------------------------------- HubFacade
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller behind an API token, or ``None``."""
+        record = verify_token(self.store, token)
+        if record is None:
+            return None
+        return Principal(token_id=str(record.id), name=record.name, role=record.role)
+
+    def history(
+        self, did: str, siid: int, piid: int, since: float | None, until: float | None, limit: int
+    ) -> list[tuple[float, Any]]:
+        """Stored history of one property (pending writes are flushed first)."""
+        return self.store.history(did, siid, piid, since=since, until=until, limit=limit)
+
+    def status(self) -> dict[str, Any]:
+        """Counters of the transport and the store, and uptime."""
+        return {
+            "uptime_s": round(time.monotonic() - self._started_at, 1) if self._started_at else 0.0,
+            "clock": self.clock.now(),
+            "mqtt": self.transport.stats,
+            "store": self.recorder.stats,
+            "event_listener_errors": self.kernel.bus.listener_errors,
+        }
+
+    # ----------------------------------------------------------- lifecycle
+    def ensure_owner_token(self, name: str = "owner") -> str | None:
+        """Create the owner's token if the hub has none yet; return it (shown once)."""
+        if has_tokens(self.store):
+            return None
+        return issue_token(self.store, name, "owner", self.clock.now())
+
+    def new_token(self, name: str, role: str = "owner") -> str:
+        """Issue another token (e.g. one per demo session)."""
+        return issue_token(self.store, name, role, self.clock.now())
+
+    async def start(self, *, serve_api: bool = True) -> StartInfo:
+        """Open the store, restore the registry and state, connect MQTT and serve the API."""
+        self._started_at = time.monotonic()
+        Path(self.config.store.path).parent.mkdir(parents=True, exist_ok=True)
+        self.store.open()
+        stats = self.store.load_into(self.kernel)
+        home = self.config.home
+        if home.id not in self.kernel.registry.homes:
+            self.kernel.add_home(
+                Home(home.id, home.name, home.latitude, home.longitude, home.timezone), SYSTEM
+            )
+        self.recorder.start()
+        token = self.ensure_owner_token()
+        await self.transport.start()
+        if serve_api:
+            await self._start_api()
+        return StartInfo(self.api_url, token, stats.devices)
+
+    async def _start_api(self) -> None:
+        app = create_app(self)
+        cfg = uvicorn.Config(
+            app, host=self.config.api.host, port=self.config.api.port, log_level="warning",
+            lifespan="off", access_log=False, ws="websockets-sansio",
+        )
+        self._server = _EmbeddedServer(cfg)
+        self._server_task = asyncio.create_task(self._server.serve(), name="trilink-api")
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if self._server_task.done():
+                self._server_task.result()
+                raise RuntimeError(
+                    f"the API server could not listen on {self.config.api.host}:{self.config.api.port}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start within 10 s")
+            await asyncio.sleep(0.01)
+        sock = self._server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        self.api_url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        """Stop serving, disconnect, write everything pending and close the store."""
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server_task, 5)
+            self._server = self._server_task = None
+        await self.transport.stop()
+        self.recorder.stop()
+        self.store.close()
