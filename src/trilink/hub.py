@@ -80,7 +80,7 @@ class Hub:
     def history(
         self, did: str, siid: int, piid: int, since: float | None, until: float | None, limit: int
     ) -> list[tuple[float, Any]]:
-        """Stored history of one property (pending writes are flushed first)."""
+        """Stored history of one property (the recorder writes within about a quarter second)."""
         return self.store.history(did, siid, piid, since=since, until=until, limit=limit)
 
     def status(self) -> dict[str, Any]:

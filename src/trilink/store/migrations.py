@@ -161,8 +161,8 @@ def migrate(conn: sqlite3.Connection, path: Path, target: int = LATEST) -> int:
     for step in MIGRATIONS:
         if step.version > target:
             break
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute("BEGIN IMMEDIATE")
             if schema_version(conn) >= step.version:
                 conn.execute("COMMIT")
                 continue
@@ -172,7 +172,8 @@ def migrate(conn: sqlite3.Connection, path: Path, target: int = LATEST) -> int:
             conn.execute(f"PRAGMA user_version = {step.version:d}")
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise StoreError(
                 f"{path}: schema upgrade to version {step.version} ({step.description}) failed: {exc}"
             ) from exc
