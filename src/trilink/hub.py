@@ -66,6 +66,7 @@ class Hub:
         self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
+        self._app: Any = None
         self._started_at = 0.0
         self.api_url = ""
 
@@ -124,6 +125,7 @@ class Hub:
 
     async def _start_api(self) -> None:
         app = create_app(self)
+        self._app = app
         cfg = uvicorn.Config(
             app, host=self.config.api.host, port=self.config.api.port, log_level="warning",
             lifespan="off", access_log=False, ws="websockets-sansio",
@@ -146,6 +148,10 @@ class Hub:
 
     async def stop(self) -> None:
         """Stop serving, disconnect, write everything pending and close the store."""
+        if self._app is not None:
+            # lifespan is off (the hub owns start-up and shut-down), so close live streams here
+            self._app.state.live.close()
+            self._app = None
         if self._server is not None and self._server_task is not None:
             self._server.should_exit = True
             with contextlib.suppress(Exception):

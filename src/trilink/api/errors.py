@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.websockets import WebSocket
 
 from trilink.kernel import (
     CommandError,
@@ -83,6 +84,25 @@ def error_response(
     return JSONResponse(error_body(code, message, **details), status_code=status, headers=headers)
 
 
+async def deny_websocket(
+    ws: WebSocket,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    **details: Any,
+) -> None:
+    """Refuse a WebSocket handshake with an HTTP error in the one shape.
+
+    Servers with the ASGI denial-response extension (uvicorn) send the real status and
+    body; elsewhere the handshake is closed with 1008 (policy violation) and the message.
+    """
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(error_response(status, code, message, headers, **details))
+    else:
+        await ws.close(code=1008, reason=message[:120])
+
+
 def _loc(parts: Sequence[Any]) -> str:
     return ".".join(str(p) for p in parts) or "request"
 
@@ -93,9 +113,13 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
         if err.get("type") == "json_invalid":
             # the position is useful, the echoed input is not (it can be large or binary)
             reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-            return error_response(400, "malformed-json", f"the request body is not valid JSON: {reason}")
-    items = [{"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", ""), "type": e.get("type", "")}
-             for e in errors]
+            where = [p for p in err.get("loc", ()) if isinstance(p, int)]
+            at = f" at character {where[0]}" if where else ""
+            return error_response(400, "malformed-json", f"the request body is not valid JSON: {reason}{at}")
+    items = [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
     message = "; ".join(f"{_loc(i['loc'])}: {i['message']}" for i in items) or "invalid request"
     return error_response(422, "invalid-request", message, errors=items)
 

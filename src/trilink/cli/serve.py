@@ -156,7 +156,7 @@ async def _demo(port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: 
 def _banner(api_url: str, token: str, mqtt_port: int, speed: float, data_dir: Path) -> None:
     click.echo("")
     click.secho("trilink demo is running", bold=True)
-    click.echo(f"  API          {api_url}   (OpenAPI: {api_url}/api/docs)")
+    click.echo(f"  API          {api_url}   (OpenAPI document: {api_url}/api/openapi.json)")
     click.echo(f"  owner token  {token}")
     click.echo(f"  MQTT broker  mqtt://127.0.0.1:{mqtt_port} (embedded, credentials required)")
     click.echo(f"  world clock  {speed:g}× real time · data in {data_dir}")

@@ -1,0 +1,112 @@
+"""The API application: :func:`create_app` wires auth, errors and routes around a hub.
+
+Serve the app on the event loop that runs the kernel (the routes call the kernel
+directly, and the kernel is not thread-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trilink import __version__
+from trilink.api.auth import BearerAuth, install_token_redaction
+from trilink.api.errors import error_response, install_error_handlers
+from trilink.api.facade import HubFacade
+from trilink.api.live import DEFAULT_CLIENT_QUEUE, DEFAULT_RECENT, LiveFeed, live_router
+from trilink.api.routes_devices import devices_router
+from trilink.api.routes_system import system_router
+
+#: Largest request body accepted; commands are small, so anything bigger is a mistake.
+MAX_BODY_BYTES: Final = 64 * 1024
+
+_DESCRIPTION: Final = """The REST and WebSocket API of a trilink hub.
+
+Every endpoint needs `Authorization: Bearer <token>`. Properties are addressed as
+`SIID.PIID` and actions as `SIID.AIID`, as in MIoT-Spec-V2. Errors always have the shape
+`{"error": {"code": ..., "message": ...}}`. Live events stream on the WebSocket
+`/api/ws` (see docs/api.md).
+"""
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``limit`` bytes with a 413 in the error shape.
+
+    A declared ``Content-Length`` is refused before anything is read; a chunked body is
+    counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared size, then count what arrives."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = error_response(413, "too-large", f"the request body is over {self.limit} bytes")
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                # raised inside the body read, where the error handlers answer it
+                raise HTTPException(413, f"the request body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def create_app(
+    hub: HubFacade, *, recent_events: int = DEFAULT_RECENT, client_queue: int = DEFAULT_CLIENT_QUEUE
+) -> FastAPI:
+    """The FastAPI application serving ``hub``.
+
+    ``recent_events`` bounds the ``/api/events`` buffer; ``client_queue`` bounds each
+    WebSocket client's queue. The live feed subscribes to the kernel's bus now and
+    leaves it when the app shuts down (``app.state.live.close()`` does the same when
+    the app is used without a lifespan). The server's loggers get a filter that masks
+    ``?token=`` in WebSocket URLs.
+    """
+    feed = LiveFeed(hub.kernel.bus, recent=recent_events, client_queue=client_queue)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        feed.close()
+
+    app = FastAPI(
+        title="trilink API",
+        version=__version__,
+        description=_DESCRIPTION,
+        # the document and the docs page are served by our own routes, behind the token
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        # an API client gets a clear 404 for "/api/devices/", not a redirect it may not follow
+        redirect_slashes=False,
+    )
+    app.state.live = feed
+    install_error_handlers(app)
+    # added last runs first: authentication, then the body limit
+    app.add_middleware(BodyLimit)
+    app.add_middleware(BearerAuth, hub=hub)
+    install_token_redaction()
+    app.include_router(system_router(hub, app.openapi))
+    app.include_router(devices_router(hub))
+    app.include_router(live_router(feed))
+    return app

@@ -1,0 +1,5 @@
+"""``python -m trilink.cli`` runs the ``trilink`` command."""
+
+from trilink.cli.main import main
+
+main()
