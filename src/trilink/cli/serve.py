@@ -209,6 +209,8 @@ class _LiveSummary:
             # only what a person would notice: switches, modes, states — not telemetry
             if prop is None or not (prop.writable or prop.value_list or prop.format == "bool"):
                 return None
+            if event.old_value is None:  # the first report after start-up is not news
+                return None
             value = event.value
             if prop.value_list:
                 value = next((c.description for c in prop.value_list if c.value == value), value)

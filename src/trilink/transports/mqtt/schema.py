@@ -41,7 +41,31 @@ _DID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class PayloadError(ValueError):
-    """A message did not follow the schema; the message says which rule it broke."""
+    """A message did not follow the schema; the message says which rule it broke.
+
+    ``reason`` is a short stable label for counters (``bad-payload`` unless a subclass
+    says otherwise).
+    """
+
+    reason = "bad-payload"
+
+
+class BadTopic(PayloadError):
+    """A topic is not one of the schema's device topics."""
+
+    reason = "bad-topic"
+
+
+class OversizedPayload(PayloadError):
+    """A payload is larger than :data:`MAX_PAYLOAD`."""
+
+    reason = "oversized"
+
+
+class NotJson(PayloadError):
+    """A payload is not valid UTF-8 JSON."""
+
+    reason = "not-json"
 
 
 def valid_did(did: str) -> bool:
@@ -70,21 +94,21 @@ def split_topic(name: str) -> tuple[str, str]:
     """``(did, kind)`` of a device topic; raises :class:`PayloadError` if it is not one."""
     parts = name.split("/")
     if len(parts) != 5 or parts[0] != "trilink" or parts[1] != "v1" or parts[2] != "dev":
-        raise PayloadError(f"not a trilink device topic: {name!r}")
+        raise BadTopic(f"not a trilink device topic: {name!r}")
     did, kind = parts[3], parts[4]
     if not _DID.match(did):
-        raise PayloadError(f"invalid did in topic {name!r}")
+        raise BadTopic(f"invalid did in topic {name!r}")
     return did, kind
 
 
 # ------------------------------------------------------------------- decoding
 def _load(payload: bytes | str) -> Any:
     if len(payload) > MAX_PAYLOAD:
-        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+        raise OversizedPayload(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise PayloadError(f"not valid JSON: {exc}") from None
+        raise NotJson(f"not valid JSON: {exc}") from None
 
 
 def _obj(data: Any, what: str) -> dict[str, Any]:
