@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 from common import median, save
-
 from trilink.clock import ManualClock
 from trilink.kernel import Device, Home, Kernel, PropertyChanged
 from trilink.model import builtin_spec
@@ -94,10 +93,21 @@ def main() -> None:
         print(f"round {r + 1}: kernel {k_rates[-1]:,.0f}/s  baseline {b_rates[-1]:,.0f}/s")
     assert received[0] > 0.9 * args.updates * args.rounds, "events were not dispatched"
     k, b = median(k_rates), median(b_rates)
-    print(f"\nkernel median {k:,.0f} updates/s with {args.devices:,} devices "
-          f"(target >= 300,000); baseline {b:,.0f}/s; kernel/baseline = {k / b:.2f}")
-    save("kernel", {"devices": args.devices, "updates": args.updates, "rounds": args.rounds,
-                    "kernel_median_per_s": k, "baseline_median_per_s": b, "ratio": k / b})
+    print(
+        f"\nkernel median {k:,.0f} updates/s with {args.devices:,} devices "
+        f"(target >= 300,000); baseline {b:,.0f}/s; kernel/baseline = {k / b:.2f}"
+    )
+    save(
+        "kernel",
+        {
+            "devices": args.devices,
+            "updates": args.updates,
+            "rounds": args.rounds,
+            "kernel_median_per_s": k,
+            "baseline_median_per_s": b,
+            "ratio": k / b,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -30,14 +30,14 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+
 from common import median, save
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import PrivateMosquitto  # noqa: E402
-
-from trilink.kernel import Kernel, PropertyChanged  # noqa: E402
-from trilink.transports.mqtt import schema  # noqa: E402
-from trilink.transports.mqtt.transport import MqttTransport  # noqa: E402
+from conftest import PrivateMosquitto
+from trilink.kernel import Kernel, PropertyChanged
+from trilink.transports.mqtt import schema
+from trilink.transports.mqtt.transport import MqttTransport
 
 DEVICES = [f"bench-{i}" for i in range(4)]
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
@@ -55,11 +55,25 @@ def make_stream(path: Path, n: int) -> None:
 def publish(broker: PrivateMosquitto, files: list[Path]) -> list[subprocess.Popen[bytes]]:
     procs = []
     for did, file in zip(DEVICES, files, strict=True):
-        procs.append(subprocess.Popen(
-            [MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-l",
-             "-t", schema.topic(did, "report")],
-            stdin=file.open("rb"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    MOSQUITTO_PUB,
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(broker.port),
+                    "-q",
+                    "1",
+                    "-l",
+                    "-t",
+                    schema.topic(did, "report"),
+                ],
+                stdin=file.open("rb"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     return procs
 
 
@@ -178,15 +192,28 @@ def main() -> None:
             for r in range(args.rounds):
                 bare.append(run_bare(broker, files, total))
                 hub.append(asyncio.run(run_hub(broker, files, total)))
-                print(f"round {r + 1}: bare paho {bare[-1]:,.0f} msg/s   hub {hub[-1]:,.0f} msg/s "
-                      f"(ratio {hub[-1] / bare[-1]:.2f})")
+                print(
+                    f"round {r + 1}: bare paho {bare[-1]:,.0f} msg/s   hub {hub[-1]:,.0f} msg/s "
+                    f"(ratio {hub[-1] / bare[-1]:.2f})"
+                )
         finally:
             broker.stop()
     b, h = median(bare), median(hub)
-    print(f"\nmedian: bare paho {b:,.0f} msg/s, hub {h:,.0f} msg/s ({2 * h:,.0f} property values/s); "
-          f"hub/bare = {h / b:.2f} (target >= 0.7)")
-    save("mqtt_ingest", {"messages": total, "rounds": args.rounds, "bare_median_msg_s": b,
-                         "hub_median_msg_s": h, "ratio": h / b, "values_per_message": 2})
+    print(
+        f"\nmedian: bare paho {b:,.0f} msg/s, hub {h:,.0f} msg/s ({2 * h:,.0f} property values/s); "
+        f"hub/bare = {h / b:.2f} (target >= 0.7)"
+    )
+    save(
+        "mqtt_ingest",
+        {
+            "messages": total,
+            "rounds": args.rounds,
+            "bare_median_msg_s": b,
+            "hub_median_msg_s": h,
+            "ratio": h / b,
+            "values_per_message": 2,
+        },
+    )
 
 
 if __name__ == "__main__":

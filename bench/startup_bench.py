@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from common import median, save
-
 from trilink.kernel import SYSTEM, Device, Home, PropertyChanged, Room
 from trilink.model import builtin_spec
 from trilink.store import SQLiteStore
@@ -76,7 +75,9 @@ def fill(path: Path, n: int) -> None:
 
 def probe(path: Path) -> tuple[float, int, int]:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, timeout=120
+    )
     elapsed = time.perf_counter() - t0
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("READY")), None)
     if line is None:
@@ -113,9 +114,11 @@ def main() -> None:
     print(f"bare python start: {py:.3f} s")
     for n in args.sizes:
         r = results[str(n)]
-        print(f"{n:>6}: ready {r['ready_s']:.2f} s (empty hub {results['0']['ready_s']:.2f} s, "
-              f"ratio {r['ready_s'] / results['0']['ready_s']:.2f}); RSS {r['rss_mb']:.0f} MB "
-              f"(empty hub {results['0']['rss_mb']:.0f} MB)")
+        print(
+            f"{n:>6}: ready {r['ready_s']:.2f} s (empty hub {results['0']['ready_s']:.2f} s, "
+            f"ratio {r['ready_s'] / results['0']['ready_s']:.2f}); RSS {r['rss_mb']:.0f} MB "
+            f"(empty hub {results['0']['rss_mb']:.0f} MB)"
+        )
     save("startup", {"results": results, "bare_python_s": py, "rounds": args.rounds})
 
 

@@ -86,8 +86,12 @@ class PrivateMosquitto:
     def settings(self) -> MqttSettings:
         """Connection settings for this broker."""
         return MqttSettings(
-            host="127.0.0.1", port=self.port, username=self.username, password=self.password,
-            reconnect_min=0.05, reconnect_max=0.5,
+            host="127.0.0.1",
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            reconnect_min=0.05,
+            reconnect_max=0.5,
         )
 
     def start(self) -> None:
@@ -120,7 +124,9 @@ def private_broker() -> Iterator[Callable[..., PrivateMosquitto]]:
     started: list[PrivateMosquitto] = []
     dirs: list[tempfile.TemporaryDirectory[str]] = []
 
-    def make(username: str | None = None, password: str | None = None, start: bool = True) -> PrivateMosquitto:
+    def make(
+        username: str | None = None, password: str | None = None, start: bool = True
+    ) -> PrivateMosquitto:
         d = tempfile.TemporaryDirectory(prefix="trilink-mosq-")
         dirs.append(d)
         broker = PrivateMosquitto(Path(d.name), username, password)

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import SYSTEM_BROKER
 
+from conftest import SYSTEM_BROKER
 from trilink.cli.main import cli
 
 TRILINK = [sys.executable, "-m", "trilink.cli"]
@@ -42,15 +42,18 @@ def test_demo_runs_shows_token_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [*TRILINK, "demo", "--port", "0", "--data-dir", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
-        out, match = _read_until(proc, r"API\s+(http://127\.0\.0\.1:\d+)")
+        _, match = _read_until(proc, r"API\s+(http://127\.0\.0\.1:\d+)")
         url = match.group(1)
-        out, token_match = _read_until(proc, r"owner token\s+(tl_\S+)")
+        _, token_match = _read_until(proc, r"owner token\s+(tl_\S+)")
         token = token_match.group(1)
         # the live summary reports the simulated devices coming online
-        out2, _ = _read_until(proc, r"(1[0-9])/\1 devices online")
+        _read_until(proc, r"(1[0-9])/\1 devices online")
         r = httpx.get(f"{url}/api/devices", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert r.status_code == 200 and len(r.json()) >= 16
         assert httpx.get(f"{url}/api/devices", timeout=5).status_code == 401
@@ -68,14 +71,20 @@ def test_run_with_config_against_mosquitto(tmp_path: Path) -> None:
     cfg = tmp_path / "hub.yaml"
     cfg.write_text(
         f"store:\n  path: {tmp_path / 'hub.db'}\napi:\n  port: 0\n"
-        f"mqtt:\n  host: {SYSTEM_BROKER.host}\n  port: {SYSTEM_BROKER.port}\n  client_id: test-{os.getpid()}\n"
+        f"mqtt:\n  host: {SYSTEM_BROKER.host}\n  port: {SYSTEM_BROKER.port}\n"
+        f"  client_id: test-{os.getpid()}\n"
     )
-    proc = subprocess.run([*TRILINK, "run", "--config", str(cfg), "--duration", "1"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [*TRILINK, "run", "--config", str(cfg), "--duration", "1"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Owner token (shown once" in proc.stdout and "stopped." in proc.stdout
-    again = subprocess.run([*TRILINK, "run", "--config", str(cfg), "--duration", "0.5"],
-                           capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [*TRILINK, "run", "--config", str(cfg), "--duration", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 0 and "Owner token" not in again.stdout
 
 
@@ -86,7 +95,10 @@ def test_run_with_config_against_mosquitto(tmp_path: Path) -> None:
         ("api:\n  port: 99999\n", "api.port"),
         ("mqtt:\n  pasword_env: X\n", "mqtt.pasword_env"),
         ("- a list\n", "top level must be a mapping"),
-        ("mqtt:\n  username: u\n  password_env: TRILINK_TEST_UNSET_VAR\n", "TRILINK_TEST_UNSET_VAR is not set"),
+        (
+            "mqtt:\n  username: u\n  password_env: TRILINK_TEST_UNSET_VAR\n",
+            "TRILINK_TEST_UNSET_VAR is not set",
+        ),
     ],
 )
 def test_run_refuses_bad_config_clearly(tmp_path: Path, text: str, message: str) -> None:

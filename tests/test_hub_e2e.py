@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
-import pytest
-from conftest import PrivateMosquitto, wait_until
 
+from conftest import PrivateMosquitto, wait_until
 from trilink.clock import ScaledClock
 from trilink.config import ApiConfig, HubConfig, StoreConfig
 from trilink.hub import Hub
@@ -32,8 +31,9 @@ async def clear_retained(settings: MqttSettings, dids: list[str]) -> None:
     """Remove the retained announce/availability messages a test world left on a shared broker."""
     import aiomqtt
 
-    async with aiomqtt.Client(settings.host, settings.port, username=settings.username,
-                              password=settings.password) as client:
+    async with aiomqtt.Client(
+        settings.host, settings.port, username=settings.username, password=settings.password
+    ) as client:
         for did in dids:
             for kind in ("announce", "availability"):
                 await client.publish(schema.topic(did, kind), b"", qos=1, retain=True)
@@ -56,12 +56,19 @@ async def check_set_and_refusal(hub: Hub, token: str, prefix: str) -> None:
     async with httpx.AsyncClient(base_url=hub.api_url, headers={"Authorization": f"Bearer {token}"}) as api:
         r = await api.put(f"/api/devices/{light}/properties/2.1", json={"value": True})
         assert r.status_code == 200, r.text
-        await wait_until(lambda: (hub.kernel.state.get(light, 2, 1) or (None,))[0] is True,
-                         what="the light's new state to come back")
+        await wait_until(
+            lambda: (hub.kernel.state.get(light, 2, 1) or (None,))[0] is True,
+            what="the light's new state to come back",
+        )
         r = await api.put(f"/api/devices/{light}/properties/2.2", json={"value": 150})
         assert r.status_code == 422
         err = r.json()["error"]
-        assert err["did"] == light and err["siid"] == 2 and err["piid"] == 2 and err["rule"] in ("range", "format")
+        assert (
+            err["did"] == light
+            and err["siid"] == 2
+            and err["piid"] == 2
+            and err["rule"] in ("range", "format")
+        )
         r = await api.get(f"/api/devices/{light}")
         assert r.status_code == 200
 
@@ -78,8 +85,11 @@ async def test_world_over_system_mosquitto(tmp_path: Path, system_broker: MqttSe
             await world.start()
             try:
                 dids = world_dids(world)
-                await wait_until(lambda: all(hub.kernel.state.is_online(d) for d in dids), timeout=15,
-                                 what="every simulated device to come online")
+                await wait_until(
+                    lambda: all(hub.kernel.state.is_online(d) for d in dids),
+                    timeout=15,
+                    what="every simulated device to come online",
+                )
                 assert hub.kernel.registry.devices[f"{prefix}ac-living"].room_id == "living-room"
                 assert hub.kernel.registry.people["alex"].car_did == f"{prefix}car"
                 await check_set_and_refusal(hub, info.new_owner_token, prefix)
@@ -104,8 +114,11 @@ async def test_world_over_embedded_broker_and_restart(tmp_path: Path) -> None:
             await world.start()
             try:
                 dids = world_dids(world)
-                await wait_until(lambda: all(hub.kernel.state.is_online(d) for d in dids), timeout=20,
-                                 what="every simulated device to come online")
+                await wait_until(
+                    lambda: all(hub.kernel.state.is_online(d) for d in dids),
+                    timeout=20,
+                    what="every simulated device to come online",
+                )
                 await check_set_and_refusal(hub, token, "")
                 before = {d: dict(hub.kernel.state.of(d)) for d in dids}
                 hub.recorder.flush()
@@ -127,7 +140,9 @@ async def test_world_over_embedded_broker_and_restart(tmp_path: Path) -> None:
         await broker.stop()
 
 
-async def test_broker_outage_with_the_world(tmp_path: Path, private_broker: Callable[..., PrivateMosquitto]) -> None:
+async def test_broker_outage_with_the_world(
+    tmp_path: Path, private_broker: Callable[..., PrivateMosquitto]
+) -> None:
     broker = private_broker()
     clock = ScaledClock(60)
     hub = Hub(hub_config(tmp_path), mqtt=broker.settings, clock=clock)
@@ -137,22 +152,28 @@ async def test_broker_outage_with_the_world(tmp_path: Path, private_broker: Call
         await world.start()
         try:
             dids = world_dids(world)
-            await wait_until(lambda: all(hub.kernel.state.is_online(d) for d in dids), timeout=15,
-                             what="devices online")
+            await wait_until(
+                lambda: all(hub.kernel.state.is_online(d) for d in dids), timeout=15, what="devices online"
+            )
             broker.stop()
             await wait_until(lambda: not hub.transport.connected, what="the hub to notice the outage")
-            await wait_until(lambda: not any(hub.kernel.state.is_online(d) for d in dids),
-                             what="devices marked offline")
+            await wait_until(
+                lambda: not any(hub.kernel.state.is_online(d) for d in dids), what="devices marked offline"
+            )
             # the world keeps living while the broker is down: the car's doors get unlocked locally
             world.car.locked = not world.car.locked
             expected_locked = world.car.locked
             broker.start()
             await wait_until(lambda: hub.transport.connected, timeout=10, what="the hub to reconnect")
-            await wait_until(lambda: all(hub.kernel.state.is_online(d) for d in dids), timeout=15,
-                             what="devices online again")
+            await wait_until(
+                lambda: all(hub.kernel.state.is_online(d) for d in dids),
+                timeout=15,
+                what="devices online again",
+            )
             await wait_until(
                 lambda: (hub.kernel.state.get("car", 6, 1) or (None,))[0] is expected_locked,
-                timeout=10, what="the hub's state to match the car again",
+                timeout=10,
+                what="the hub's state to match the car again",
             )
         finally:
             await world.stop()

@@ -60,8 +60,17 @@ def kernel() -> Kernel:
     k = Kernel(clock=ManualClock())
     k.add_home(Home("home", "Home", 31.23, 121.47))
     k.add_room(Room("living-room", "home", "Living room"))
-    k.add_device(Device("light1", "Lamp", "trilink.light.sim1", builtin_spec("trilink.light.sim1"), "test",
-                        "home", "living-room"))
+    k.add_device(
+        Device(
+            "light1",
+            "Lamp",
+            "trilink.light.sim1",
+            builtin_spec("trilink.light.sim1"),
+            "test",
+            "home",
+            "living-room",
+        )
+    )
     k.add_device(Device("phone", "Phone", "trilink.phone.sim1", builtin_spec("trilink.phone.sim1"), "test"))
     return k
 
@@ -179,8 +188,11 @@ def test_registry_changes_are_published(kernel: Kernel) -> None:
     kernel.rename_device("light1", "Bed lamp")
     kernel.remove_device("light1")
     assert [(e.entity, e.id, e.removed) for e in seen] == [
-        ("room", "bedroom", False), ("device", "light1", False), ("device", "light1", False),
-        ("device", "light1", True)]
+        ("room", "bedroom", False),
+        ("device", "light1", False),
+        ("device", "light1", False),
+        ("device", "light1", True),
+    ]
     with pytest.raises(UnknownEntity):
         kernel.add_room(Room("x", "nohome", "X"))
     with pytest.raises(UnknownEntity):
@@ -189,20 +201,48 @@ def test_registry_changes_are_published(kernel: Kernel) -> None:
 
 def test_adopt_places_devices_and_links_people() -> None:
     k = Kernel(clock=ManualClock())
-    car = k.adopt("car", model="trilink.car.sim1", name="Car", spec=builtin_spec("trilink.car.sim1"),
-                  transport="mqtt", owner="alex", kind="car")
-    k.adopt("phone-alex", model="trilink.phone.sim1", name="Phone", spec=builtin_spec("trilink.phone.sim1"),
-            transport="mqtt", owner="alex", kind="phone")
-    lamp = k.adopt("l1", model="trilink.light.sim1", name="Lamp", spec=builtin_spec("trilink.light.sim1"),
-                   transport="mqtt", room="living-room")
+    car = k.adopt(
+        "car",
+        model="trilink.car.sim1",
+        name="Car",
+        spec=builtin_spec("trilink.car.sim1"),
+        transport="mqtt",
+        owner="alex",
+        kind="car",
+    )
+    k.adopt(
+        "phone-alex",
+        model="trilink.phone.sim1",
+        name="Phone",
+        spec=builtin_spec("trilink.phone.sim1"),
+        transport="mqtt",
+        owner="alex",
+        kind="phone",
+    )
+    lamp = k.adopt(
+        "l1",
+        model="trilink.light.sim1",
+        name="Lamp",
+        spec=builtin_spec("trilink.light.sim1"),
+        transport="mqtt",
+        room="living-room",
+    )
     alex = k.registry.people["alex"]
     assert (alex.car_did, alex.phone_did) == ("car", "phone-alex") and car.owner_id == "alex"
     assert lamp.room_id == "living-room" and k.registry.rooms["living-room"].home_id == "home"
     # a user's changes survive a re-announce
     k.rename_device("l1", "Reading lamp")
-    k.adopt("l1", model="trilink.light.sim1", name="Lamp", spec=builtin_spec("trilink.light.sim1"),
-            transport="mqtt", room="bedroom")
-    assert k.registry.devices["l1"].name == "Reading lamp" and k.registry.devices["l1"].room_id == "living-room"
+    k.adopt(
+        "l1",
+        model="trilink.light.sim1",
+        name="Lamp",
+        spec=builtin_spec("trilink.light.sim1"),
+        transport="mqtt",
+        room="bedroom",
+    )
+    assert (
+        k.registry.devices["l1"].name == "Reading lamp" and k.registry.devices["l1"].room_id == "living-room"
+    )
 
 
 def test_a_failing_listener_does_not_stop_the_others(kernel: Kernel) -> None:

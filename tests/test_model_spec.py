@@ -34,7 +34,12 @@ def test_real_spec_loads_and_round_trips(path: Path) -> None:
 
 def test_vacuum_counts_match_the_data_readme() -> None:
     spec = load_spec_file(SPECS / "xiaomi.vacuum.ov42gl.json")
-    assert (len(spec.services), len(spec.properties), len(spec.actions), len(spec.events)) == (19, 161, 89, 11)
+    assert (len(spec.services), len(spec.properties), len(spec.actions), len(spec.events)) == (
+        19,
+        161,
+        89,
+        11,
+    )
 
 
 def test_nine_field_urn_and_vendor_namespace() -> None:
@@ -64,11 +69,18 @@ def test_builtin_car_and_phone_have_what_the_hub_needs() -> None:
     car = specs["trilink.car.sim1"]
     names = {(car.service(p.siid).name, p.name) for p in car.iter_properties()}  # type: ignore[union-attr]
     for needed in [
-        ("traction-battery", "state-of-charge"), ("traction-battery", "range"),
-        ("traction-battery", "state-of-health"), ("charging", "charging-state"),
-        ("charging", "charging-power"), ("charging", "charge-limit"), ("location", "latitude"),
-        ("location", "speed"), ("cabin-climate", "temperature"), ("cabin-climate", "on"),
-        ("cabin-climate", "target-temperature"), ("car-doors", "locked"),
+        ("traction-battery", "state-of-charge"),
+        ("traction-battery", "range"),
+        ("traction-battery", "state-of-health"),
+        ("charging", "charging-state"),
+        ("charging", "charging-power"),
+        ("charging", "charge-limit"),
+        ("location", "latitude"),
+        ("location", "speed"),
+        ("cabin-climate", "temperature"),
+        ("cabin-climate", "on"),
+        ("cabin-climate", "target-temperature"),
+        ("car-doors", "locked"),
     ]:
         assert needed in names, needed
     phone = specs["trilink.phone.sim1"]
@@ -90,12 +102,18 @@ def _valid() -> dict[str, Any]:
         (lambda d: d["services"][1]["properties"][0].update(access=["read", "fly"]), "unknown access"),
         (lambda d: d["services"][1]["properties"][1].update({"value-range": [100, 1, 1]}), "min > max"),
         (lambda d: d["services"][1]["properties"][1].update({"value-range": [1, "x", 1]}), "value-range"),
-        (lambda d: d["services"][1]["properties"].append(d["services"][1]["properties"][0]), "duplicate piid"),
+        (
+            lambda d: d["services"][1]["properties"].append(d["services"][1]["properties"][0]),
+            "duplicate piid",
+        ),
         (lambda d: d["services"].append(d["services"][0]), "duplicate siid"),
         (lambda d: d["services"][1].update(iid="2"), "'iid' must be int"),
         (lambda d: d["services"][1]["properties"][0].update(iid=True), "'iid' must be int"),
         (lambda d: d["services"][1].update(properties="none"), "'properties' must be a list"),
-        (lambda d: d["services"][1]["properties"][1].update({"value-list": [{"description": "x"}]}), "no 'value'"),
+        (
+            lambda d: d["services"][1]["properties"][1].update({"value-list": [{"description": "x"}]}),
+            "no 'value'",
+        ),
     ],
 )
 def test_malformed_specs_are_refused_with_the_place(mutate: Any, message: str) -> None:
@@ -114,9 +132,9 @@ def test_non_object_specs_are_refused(doc: Any) -> None:
 def test_unreadable_spec_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text("{not json")
-    with pytest.raises(SpecError, match="broken.json: not valid JSON"):
+    with pytest.raises(SpecError, match=r"broken\.json: not valid JSON"):
         load_spec_file(bad)
-    with pytest.raises(SpecError, match="missing.json: cannot read"):
+    with pytest.raises(SpecError, match=r"missing\.json: cannot read"):
         load_spec_file(tmp_path / "missing.json")
     with pytest.raises(SpecError, match="no built-in spec"):
         builtin_spec("acme.toaster.v1")

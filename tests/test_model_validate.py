@@ -14,17 +14,34 @@ from trilink.model.spec import INTEGER_BOUNDS
 from trilink.model.validate import validate_action
 
 
-def make_prop(fmt: str, rng: list[float] | None = None, values: list[Any] | None = None,
-              access: tuple[str, ...] = ("read", "write", "notify")) -> PropertySpec:
-    prop: dict[str, Any] = {"iid": 1, "type": "urn:miot-spec-v2:property:x:00000001:test:1",
-                            "description": "x", "format": fmt, "access": list(access)}
+def make_prop(
+    fmt: str,
+    rng: list[float] | None = None,
+    values: list[Any] | None = None,
+    access: tuple[str, ...] = ("read", "write", "notify"),
+) -> PropertySpec:
+    prop: dict[str, Any] = {
+        "iid": 1,
+        "type": "urn:miot-spec-v2:property:x:00000001:test:1",
+        "description": "x",
+        "format": fmt,
+        "access": list(access),
+    }
     if rng is not None:
         prop["value-range"] = rng
     if values is not None:
         prop["value-list"] = [{"value": v, "description": str(v)} for v in values]
-    doc = {"type": "urn:miot-spec-v2:device:x:0000A001:test:1", "services": [
-        {"iid": 2, "type": "urn:miot-spec-v2:service:x:00007801:test:1", "description": "x",
-         "properties": [prop]}]}
+    doc = {
+        "type": "urn:miot-spec-v2:device:x:0000A001:test:1",
+        "services": [
+            {
+                "iid": 2,
+                "type": "urn:miot-spec-v2:service:x:00007801:test:1",
+                "description": "x",
+                "properties": [prop],
+            }
+        ],
+    }
     return parse_spec(doc).properties[(2, 1)]
 
 
@@ -43,8 +60,10 @@ def test_integers_inside_the_format_pass_and_outside_fail(fmt: str, data: st.Dat
     assert err.value.rule == "format"
 
 
-@given(fmt=st.sampled_from(INT_FORMATS), value=st.one_of(st.text(), st.booleans(), st.none(),
-                                                           st.lists(st.integers())))
+@given(
+    fmt=st.sampled_from(INT_FORMATS),
+    value=st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers())),
+)
 def test_integers_refuse_other_types(fmt: str, value: Any) -> None:
     with pytest.raises(InvalidValue) as err:
         validate_value("dev1", make_prop(fmt), value)

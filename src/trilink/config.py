@@ -80,8 +80,12 @@ class MqttConfig(_Strict):
             except OSError as exc:
                 raise ConfigError(f"mqtt.password_file: cannot read {self.password_file}: {exc}") from exc
         return MqttSettings(
-            host=self.host, port=self.port, username=self.username, password=password,
-            client_id=self.client_id, keepalive=self.keepalive,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            password=password,
+            client_id=self.client_id,
+            keepalive=self.keepalive,
         )
 
 
@@ -104,9 +108,7 @@ def parse_config(data: Any, source: str = "config") -> HubConfig:
     try:
         return HubConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()]
         raise ConfigError(f"{source}: invalid configuration:\n" + "\n".join(lines)) from None
 
 

@@ -127,8 +127,13 @@ class Hub:
         app = create_app(self)
         self._app = app
         cfg = uvicorn.Config(
-            app, host=self.config.api.host, port=self.config.api.port, log_level="warning",
-            lifespan="off", access_log=False, ws="websockets-sansio",
+            app,
+            host=self.config.api.host,
+            port=self.config.api.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ws="websockets-sansio",
         )
         self._server = _EmbeddedServer(cfg)
         self._server_task = asyncio.create_task(self._server.serve(), name="trilink-api")

@@ -16,6 +16,7 @@ from trilink.api.models import ErrorResponse, HomeOut, StatusResponse
 
 _ERRORS: Final[dict[int | str, dict[str, Any]]] = {401: {"model": ErrorResponse}}
 
+
 def system_router(hub: HubFacade, openapi: Callable[[], dict[str, Any]]) -> APIRouter:
     """Status, homes and ``/api/openapi.json`` (from ``openapi``)."""
     kernel = hub.kernel

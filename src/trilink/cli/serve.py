@@ -7,6 +7,7 @@ the client commands stay quick to start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -20,8 +21,13 @@ import click
 if TYPE_CHECKING:
     from trilink.kernel import Kernel
 
-DEMO_HOME = {"id": "home", "name": "Demo home", "latitude": 31.2304, "longitude": 121.4737,
-             "timezone": "Asia/Shanghai"}
+DEMO_HOME = {
+    "id": "home",
+    "name": "Demo home",
+    "latitude": 31.2304,
+    "longitude": 121.4737,
+    "timezone": "Asia/Shanghai",
+}
 
 
 def register(group: click.Group) -> None:
@@ -43,24 +49,29 @@ async def _wait(stop: asyncio.Event, seconds: float | None) -> None:
     if seconds is None:
         await stop.wait()
     else:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
-        except TimeoutError:
-            pass
 
 
 # --------------------------------------------------------------------------- run
 @click.command()
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
-              help="YAML configuration file (see docs/configuration.md).")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="YAML configuration file (see docs/configuration.md).",
+)
 @click.option("--duration", type=float, hidden=True, help="Stop after this many seconds (for tests).")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def run(config_path: Path, duration: float | None, verbose: bool) -> None:
     """Run the hub against an external MQTT broker, as configured in FILE."""
     from trilink.config import ConfigError, load_config
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         config = load_config(config_path)
         mqtt = config.mqtt.settings()
@@ -79,8 +90,10 @@ async def _run(config: Any, mqtt: Any, duration: float | None) -> None:
     except Exception as exc:
         await hub.stop()
         raise click.ClickException(f"the hub could not start: {exc}") from None
-    click.echo(f"trilink hub running · API {info.api_url} · MQTT {mqtt.describe()} · "
-               f"store {config.store.path} ({info.devices_restored} devices restored)")
+    click.echo(
+        f"trilink hub running · API {info.api_url} · MQTT {mqtt.describe()} · "
+        f"store {config.store.path} ({info.devices_restored} devices restored)"
+    )
     if info.new_owner_token:
         click.echo(f"\nOwner token (shown once — keep it safe):\n  {info.new_owner_token}\n")
     try:
@@ -95,20 +108,32 @@ async def _run(config: Any, mqtt: Any, duration: float | None) -> None:
 @click.command()
 @click.option("--port", default=8765, show_default=True, help="API port on 127.0.0.1 (0: any free port).")
 @click.option("--mqtt-port", default=0, show_default=True, help="Embedded broker port (0: any free port).")
-@click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(path_type=Path),
-              help="Where the demo hub keeps its database.")
-@click.option("--speed", default=60.0, show_default=True,
-              help="How many times faster than real time the simulated world runs.")
+@click.option(
+    "--data-dir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where the demo hub keeps its database.",
+)
+@click.option(
+    "--speed",
+    default=60.0,
+    show_default=True,
+    help="How many times faster than real time the simulated world runs.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the banner, no live summary.")
 @click.option("--duration", type=float, hidden=True, help="Stop after this many seconds (for tests).")
-def demo(port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: bool, duration: float | None) -> None:
+def demo(
+    port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: bool, duration: float | None
+) -> None:
     """Start a hub with embedded defaults and a simulated home, car and phone."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_demo(port, mqtt_port, data_dir, speed, quiet, duration))
 
 
-async def _demo(port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: bool,
-                duration: float | None) -> None:
+async def _demo(
+    port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: bool, duration: float | None
+) -> None:
     from trilink.clock import ScaledClock
     from trilink.config import ApiConfig, HomeConfig, HubConfig, StoreConfig
     from trilink.hub import Hub
@@ -123,7 +148,8 @@ async def _demo(port: int, mqtt_port: int, data_dir: Path, speed: float, quiet: 
     await broker.start()
     clock = ScaledClock(speed)
     config = HubConfig(
-        home=HomeConfig(**DEMO_HOME), store=StoreConfig(path=data_dir / "trilink.db"),
+        home=HomeConfig.model_validate(DEMO_HOME),
+        store=StoreConfig(path=data_dir / "trilink.db"),
         api=ApiConfig(host="127.0.0.1", port=port),
     )
     hub = Hub(config, mqtt=broker.settings("hub", hub_pw), clock=clock)
@@ -199,8 +225,11 @@ class _LiveSummary:
             args = ", ".join(str(v) for v in event.arguments.values())
             return f"{event.did}: {spec.description}" + (f" ({args})" if args else "")
         if k in ("property-written", "action-invoked"):
-            what = f"{event.siid}.{event.piid} = {event.value}" if k == "property-written" \
+            what = (
+                f"{event.siid}.{event.piid} = {event.value}"
+                if k == "property-written"
                 else f"action {event.siid}.{event.aiid}"
+            )
             result = "ok" if event.ok else f"failed: {event.error}"
             return f"{event.context.actor} {event.context.actor_id} → {event.did} {what}: {result}"
         if k == "property-changed":
@@ -221,8 +250,11 @@ class _LiveSummary:
         state = self.kernel.state
         online = sum(1 for did in self.kernel.registry.devices if state.is_online(did))
         sim_time = time.strftime("%a %H:%M", time.localtime(self.kernel.clock.now()))
-        parts = [f"{online}/{len(self.kernel.registry.devices)} devices online", f"{rate:.0f} events/s",
-                 f"world time {sim_time}"]
+        parts = [
+            f"{online}/{len(self.kernel.registry.devices)} devices online",
+            f"{rate:.0f} events/s",
+            f"world time {sim_time}",
+        ]
         room = state.get("sensor-living", 2, 1)
         if room is not None:
             parts.append(f"living room {room[0]:.1f} °C")

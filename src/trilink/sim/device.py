@@ -19,6 +19,7 @@ import contextlib
 import logging
 import random
 import secrets
+import socket
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -353,6 +354,8 @@ class SimDevice:
             password=s.password,
             identifier=self.client_id,
             will=will,
+            # small packets back to back (PUBACK then result) must not wait for a delayed ACK
+            socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
             keepalive=s.keepalive,
             timeout=5.0,
         ) as client:

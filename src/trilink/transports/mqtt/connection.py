@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -278,6 +279,10 @@ class MqttConnection:
 
     # ---------------------------------------------------------- paho callbacks
     def _handle_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # MQTT sends small packets back to back (a PUBACK, then a PUBLISH); with Nagle's
+        # algorithm the second waits for the peer's delayed ACK, ~40 ms on Linux
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._in_loop(self._watch, sock.fileno())
 
     def _watch(self, fd: int) -> None:
