@@ -164,6 +164,7 @@ async def test_every_device_announces_itself_comes_online_and_reports(world: Wor
 
 async def test_a_set_is_answered_and_the_new_state_reported(world: World, wire: Wire) -> None:
     light = did_of(world, "light-living")
+    await wait_until(lambda: (2, 1) in wire.state(light), what="the light's first report")
     assert wire.state(light)[(2, 1)] is False
     result = await wire.set(light, [(2, 1, True), (2, 2, 35)])
     assert result.code == 0
@@ -177,6 +178,7 @@ async def test_a_set_is_answered_and_the_new_state_reported(world: World, wire: 
 
 async def test_an_invalid_set_is_refused_and_changes_nothing(world: World, wire: Wire) -> None:
     light = did_of(world, "light-living")
+    await wait_until(lambda: (2, 2) in wire.state(light), what="the light's first report")
     before = world.device(light).readings()
     result = await wire.set(light, [(2, 2, 150)])
     assert result.code == CODE_INVALID_VALUE

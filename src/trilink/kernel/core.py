@@ -49,6 +49,9 @@ class Kernel:
         self.command_timeout = command_timeout
         self._links: dict[str, DeviceLink] = {}
         self._checks: dict[str, dict[tuple[int, int], tuple[PropertySpec, Checker]]] = {}
+        self._checks_by_spec: dict[
+            int, tuple[DeviceSpec, dict[tuple[int, int], tuple[PropertySpec, Checker]]]
+        ] = {}
         self._device_ctx: dict[str, Context] = {}
         # (did, siid, piid) -> (value written, context of the write), to link the
         # device's confirming report to the command that caused it
@@ -82,12 +85,19 @@ class Kernel:
         if device.room_id is not None and device.room_id not in self.registry.rooms:
             raise UnknownEntity("room", device.room_id)
         self.registry.devices[device.did] = device
-        self._checks[device.did] = {
-            key: (prop, checker_for(prop)) for key, prop in device.spec.properties.items()
-        }
+        self._checks[device.did] = self._checks_for(device.spec)
         self._device_ctx[device.did] = Context("device", device.did, f"device:{device.did}")
         self.state.values.setdefault(device.did, {})
         self._changed("device", device.did, context)
+
+    def _checks_for(self, spec: DeviceSpec) -> dict[tuple[int, int], tuple[PropertySpec, Checker]]:
+        # devices sharing a spec object share one read-only table of compiled checks
+        cached = self._checks_by_spec.get(id(spec))
+        if cached is not None and cached[0] is spec:
+            return cached[1]
+        checks = {key: (prop, checker_for(prop)) for key, prop in spec.properties.items()}
+        self._checks_by_spec[id(spec)] = (spec, checks)
+        return checks
 
     def remove_device(self, did: str, context: Context = SYSTEM) -> None:
         """Forget a device and its state."""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import orjson
 
 from trilink.kernel import Device, Home, Kernel, Person, PropertyChanged, Room
-from trilink.model import InvalidValue, parse_spec, validate_value
+from trilink.model import DeviceSpec, InvalidValue, parse_spec, validate_value
 from trilink.store.errors import StoreError, UnstorableValue
 from trilink.store.migrations import migrate, schema_version
 
@@ -520,9 +520,11 @@ class SQLiteStore:
                 stats.people += 1
             except KeyError as exc:
                 self._skip(stats, f"person {row[0]}", exc)
+        # devices of one model share one spec text: parse it once and share the object
+        specs: dict[str, DeviceSpec] = {}
         for row in device_rows:
             try:
-                device = _device_from_row(row)
+                device = _device_from_row(row, specs)
             except (ValueError, TypeError) as exc:
                 self._skip(stats, f"device {row[0]}", exc)
                 continue
@@ -578,16 +580,19 @@ def _str_tuple(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _device_from_row(row: Sequence[Any]) -> Device:
-    did, name, model, transport, home_id, room_id, owner_id, aliases, extra, spec = row
+def _device_from_row(row: Sequence[Any], specs: dict[str, DeviceSpec]) -> Device:
+    did, name, model, transport, home_id, room_id, owner_id, aliases, extra, spec_text = row
     extra_value = orjson.loads(extra)
     if not isinstance(extra_value, dict):
         raise ValueError(f"extra must be a JSON object, got {extra!r}")
+    spec = specs.get(spec_text)
+    if spec is None:
+        spec = specs[spec_text] = parse_spec(orjson.loads(spec_text))
     return Device(
         did,
         name,
         model,
-        parse_spec(orjson.loads(spec)),
+        spec,
         transport,
         home_id=home_id,
         room_id=room_id,
