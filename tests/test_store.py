@@ -544,3 +544,23 @@ def test_token_roles_and_names_are_checked(store: SQLiteStore) -> None:
     with pytest.raises(ValueError, match="name"):
         issue_token(store, "  ", "guest", T0)
     assert not has_tokens(store)
+
+
+def test_devices_of_one_model_share_one_parsed_spec(tmp_path: Path) -> None:
+    """Start-up with thousands of devices depends on parsing each distinct spec once."""
+    from trilink.kernel import Device, Home, Kernel
+    from trilink.model import builtin_spec
+
+    with SQLiteStore(tmp_path / "shared.db") as store:
+        store.save_home(Home("home", "Home"))
+        for i in range(5):
+            store.save_device(
+                Device(f"l{i}", f"Lamp {i}", "trilink.light.sim1", builtin_spec("trilink.light.sim1"), "mqtt")
+            )
+        store.save_device(Device("car", "Car", "trilink.car.sim1", builtin_spec("trilink.car.sim1"), "mqtt"))
+        kernel = Kernel()
+        store.load_into(kernel)
+    lamps = [kernel.registry.devices[f"l{i}"].spec for i in range(5)]
+    assert all(spec is lamps[0] for spec in lamps)
+    assert kernel.registry.devices["car"].spec is not lamps[0]
+    assert lamps[0] == builtin_spec("trilink.light.sim1")
