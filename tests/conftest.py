@@ -15,9 +15,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from trilink.transports.mqtt.settings import MqttSettings
@@ -157,6 +158,39 @@ def system_broker() -> MqttSettings:
 def unique() -> str:
     """A short unique prefix for dids and topics, so tests sharing a broker do not collide."""
     return "t" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(autouse=True)
+async def no_task_leaks() -> AsyncIterator[None]:
+    """Fail a test that leaves asyncio tasks running on its loop (after its fixtures end)."""
+    yield
+    current = asyncio.current_task()
+    deadline = time.monotonic() + 3
+    while True:
+        left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        if not left or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.01)
+    assert not left, f"tasks left behind: {[t.get_name() for t in left]}"
+
+
+@pytest.fixture(autouse=True)
+def no_process_leaks() -> Iterator[None]:
+    """Fail a test that leaves child processes (brokers, demos, simulators) running."""
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        extra = [
+            p
+            for p in me.children(recursive=True)
+            if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        ]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not extra, f"processes left behind: {[p.cmdline() for p in extra]}"
 
 
 @pytest.fixture(autouse=True)
