@@ -334,9 +334,16 @@ async def test_device_detail_has_readings_with_names_and_units(api: httpx.AsyncC
         "unit": "celsius",
         "access": ["read", "write", "notify"],
         "value": 24.0,
+        "choice": None,
         "ts": START,
     }
     assert target["description"]
+
+
+async def test_a_reading_from_a_value_list_says_what_it_means(api: httpx.AsyncClient, world: World) -> None:
+    world.kernel.report("ac-living", 2, 2, 2)
+    reading = (await api.get("/api/devices/ac-living/properties/2.2")).json()
+    assert reading["value"] == 2 and reading["choice"] == "Cool"
 
 
 async def test_device_spec_is_the_miot_document(api: httpx.AsyncClient) -> None:

@@ -126,6 +126,8 @@ class Reading(BaseModel):
     unit: str | None
     access: list[str]
     value: Any
+    #: the value-list description of the value (e.g. "Cool" for mode 2), if the spec has one
+    choice: str | None = None
     ts: float
 
 

@@ -89,6 +89,7 @@ def _reading(device: Device, prop: PropertySpec, value: Any, ts: float) -> dict[
         "unit": prop.unit,
         "access": list(prop.access),
         "value": value,
+        "choice": next((c.description for c in prop.value_list or () if c.value == value), None),
         "ts": ts,
     }
 

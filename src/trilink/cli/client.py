@@ -169,7 +169,7 @@ def get(hub: HubClient, did: str, address: str | None) -> None:
         if hub.as_json:
             print_json(reading)
             return
-        value = format_value(reading["value"], reading["unit"])
+        value = _shown(reading)
         click.echo(
             f"{reading['did']} {reading['siid']}.{reading['piid']} {reading['service']}.{reading['property']}"
             f" = {value}  (updated {format_time(reading['ts'])})"
@@ -188,7 +188,7 @@ def get(hub: HubClient, did: str, address: str | None) -> None:
         click.echo("no readings yet")
         return
     rows = [
-        [f"{r['siid']}.{r['piid']}", r["service"], r["property"], format_value(r["value"], r["unit"]),
+        [f"{r['siid']}.{r['piid']}", r["service"], r["property"], _shown(r),
          format_time(r["ts"])]
         for r in readings
     ]  # fmt: skip
@@ -215,6 +215,12 @@ def call(hub: HubClient, did: str, address: str, args: tuple[str, ...]) -> None:
         return
     out = answer.get("out") or []
     click.echo(f"{did} {address} done" + (f": {', '.join(format_value(v) for v in out)}" if out else ""))
+
+
+def _shown(reading: dict[str, Any]) -> str:
+    """A reading's value with its unit, and its value-list meaning when it has one."""
+    text = format_value(reading["value"], reading.get("unit"))
+    return f"{text} ({reading['choice']})" if reading.get("choice") else text
 
 
 def events(

@@ -301,14 +301,18 @@ class Kernel:
             raise DeviceOffline(device.did, "the device is offline; the command was not sent")
         return link
 
-    async def _await(self, did: str, coro: Any, timeout: float | None) -> Outcome:
+    async def _send(self, did: str, what: str, coro: Any, timeout: float | None) -> Outcome:
+        """Await a link's answer within the timeout; a non-zero device code is an error."""
         limit = self.command_timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):
                 outcome: Outcome = await coro
-                return outcome
         except TimeoutError:
             raise CommandTimeout(did, f"no answer from the device within {limit:g} s") from None
+        if not outcome.ok:
+            message = f"{what}: device refused ({outcome.code}) {outcome.message}".rstrip()
+            raise DeviceRefused(did, message, outcome.code)
+        return outcome
 
     async def set_property(
         self,
@@ -330,14 +334,9 @@ class Kernel:
         self._pending_writes[(did, siid, piid)] = (value, context)
         error: str | None = None
         try:
-            outcome = await self._await(did, link.send_set(did, siid, piid, value), timeout)
-            if not outcome.ok:
-                raise DeviceRefused(
-                    did,
-                    f"siid {siid} piid {piid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
-                    outcome.code,
-                )
-            return outcome
+            return await self._send(
+                did, f"siid {siid} piid {piid}", link.send_set(did, siid, piid, value), timeout
+            )
         except Exception as exc:
             self._pending_writes.pop((did, siid, piid), None)
             error = str(exc)
@@ -363,13 +362,9 @@ class Kernel:
         error: str | None = None
         outcome = Outcome()
         try:
-            outcome = await self._await(did, link.send_call(did, siid, aiid, checked), timeout)
-            if not outcome.ok:
-                raise DeviceRefused(
-                    did,
-                    f"siid {siid} aiid {aiid}: device refused ({outcome.code}) {outcome.message}".rstrip(),
-                    outcome.code,
-                )
+            outcome = await self._send(
+                did, f"siid {siid} aiid {aiid}", link.send_call(did, siid, aiid, checked), timeout
+            )
             return outcome
         except Exception as exc:
             error = str(exc)
