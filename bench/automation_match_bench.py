@@ -1,0 +1,98 @@
+"""Trigger matching: kernel throughput with 10,000 automations loaded, against the kernel alone.
+
+The same workload as bench/kernel_bench.py (10,000 devices, 300,000 property reports) is
+run twice in each round: once through the kernel alone and once with the automation
+engine subscribed and 10,000 automations loaded — one per device, each with a property
+trigger on exactly the property the workload changes (`above` the top of the property's
+range, so every report is looked up and checked against a trigger, and none starts a
+run: this measures matching, not running). The ratio engine/kernel-alone is the cost of
+matching; target >= 0.8.
+
+    .venv/bin/python bench/automation_match_bench.py [--automations 10000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import time
+from typing import Any
+
+from common import median, save
+from kernel_bench import MODELS, build, workload
+
+from trilink.automation.engine import AutomationEngine
+from trilink.automation.persist import MemoryAutomationStore
+from trilink.kernel import PropertyChanged
+from trilink.model import builtin_spec
+
+
+def definitions(n_devices: int, n_automations: int) -> dict[str, Any]:
+    autos = []
+    for i in range(n_automations):
+        d = i % n_devices
+        model, siid, piid, _ = MODELS[d % len(MODELS)]
+        top = builtin_spec(model).properties[(siid, piid)].value_range
+        assert top is not None
+        autos.append({
+            "id": f"a{i}",
+            "name": f"automation {i}",
+            "triggers": [{"type": "property", "device": f"d{d}", "property": f"{siid}.{piid}", "above": top.max}],
+            "actions": [{"stop": "never reached"}],
+        })
+    return {"automations": autos}
+
+
+def run_once(kernel: Any, work: list[tuple[str, int, int, Any]]) -> float:
+    report = kernel.report
+    gc.disable()
+    t0 = time.perf_counter()
+    for did, siid, piid, value in work:
+        report(did, siid, piid, value)
+    dt = time.perf_counter() - t0
+    gc.enable()
+    return len(work) / dt
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    plain = build(args.devices)
+    plain.bus.subscribe(lambda e: None, PropertyChanged)
+    with_engine = build(args.devices)
+    engine = AutomationEngine(with_engine, MemoryAutomationStore())
+    await engine.start()
+    t0 = time.perf_counter()
+    report = engine.load_data(definitions(args.devices, args.automations), "bench")
+    load_s = time.perf_counter() - t0
+    assert not report.errors, report.errors[:3]
+    assert len(report.loaded) == args.automations
+    work = workload(args.devices, args.updates)
+    base, eng = [], []
+    for r in range(args.rounds):
+        base.append(run_once(plain, work))
+        eng.append(run_once(with_engine, work))
+        await asyncio.sleep(0)  # let scheduled runs (if any) proceed between rounds
+        print(f"round {r + 1}: kernel alone {base[-1]:,.0f}/s  with {args.automations:,} automations "
+              f"{eng[-1]:,.0f}/s  (ratio {eng[-1] / base[-1]:.2f})")
+    stats = engine.stats
+    await engine.stop()
+    b, e = median(base), median(eng)
+    print(f"\nloading {args.automations:,} automations took {load_s:.2f} s")
+    print(f"median: kernel alone {b:,.0f}/s, with automations {e:,.0f}/s, ratio {e / b:.2f} (target >= 0.8)")
+    print(f"engine stats: {stats}")
+    save("automation_match", {"automations": args.automations, "devices": args.devices,
+                              "updates": args.updates, "kernel_alone_per_s": b, "with_engine_per_s": e,
+                              "ratio": e / b, "load_s": load_s})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--devices", type=int, default=10_000)
+    ap.add_argument("--automations", type=int, default=10_000)
+    ap.add_argument("--updates", type=int, default=300_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
