@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trilink import __version__
 from trilink.api.auth import BearerAuth, install_token_redaction
 from trilink.api.errors import error_response, install_error_handlers
-from trilink.api.facade import HubFacade
+from trilink.api.facade import HubFacade, automations_of
 from trilink.api.live import DEFAULT_CLIENT_QUEUE, DEFAULT_RECENT, LiveFeed, live_router
+from trilink.api.routes_automations import automations_router, install_automation_errors
 from trilink.api.routes_devices import devices_router
 from trilink.api.routes_system import system_router
 
@@ -79,7 +80,8 @@ def create_app(
     WebSocket client's queue. The live feed subscribes to the kernel's bus now and
     leaves it when the app shuts down (``app.state.live.close()`` does the same when
     the app is used without a lifespan). The server's loggers get a filter that masks
-    ``?token=`` in WebSocket URLs.
+    ``?token=`` in WebSocket URLs. The automation routes are served when the hub has an
+    automation engine (``hub.automations``).
     """
     feed = LiveFeed(hub.kernel.bus, recent=recent_events, client_queue=client_queue)
 
@@ -109,4 +111,8 @@ def create_app(
     app.include_router(system_router(hub, app.openapi))
     app.include_router(devices_router(hub))
     app.include_router(live_router(feed))
+    engine = automations_of(hub)
+    if engine is not None:
+        install_automation_errors(app)
+        app.include_router(automations_router(engine))
     return app

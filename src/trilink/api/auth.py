@@ -5,7 +5,8 @@ unauthenticated caller learns nothing (not even whether its body would parse). H
 requests must send ``Authorization: Bearer <token>``; WebSocket handshakes may instead
 pass ``?token=`` because browsers cannot set headers on a WebSocket. The principal is
 left in the ASGI scope for the routes, which read it through :func:`caller` and
-:func:`writer`.
+:func:`writer`. The one exception is ``POST /api/webhooks/{hook_id}``, where the hook id
+is the secret (see :data:`WEBHOOK_PREFIX`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ PRINCIPAL_KEY: Final = "trilink.principal"
 #: Paths under the API prefix that need no token: the docs page is a static shell that
 #: asks the reader for a token before it loads anything from the hub.
 PUBLIC_PATHS: Final[frozenset[str]] = frozenset()
+
+#: ``POST`` to one path segment under this prefix needs no token: the webhook's id is its
+#: secret (a sender such as a phone shortcut cannot hold a token). Nothing else under it
+#: is public, and the route answers an unknown id like any missing page.
+WEBHOOK_PREFIX: Final = "/api/webhooks/"
 
 _CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 _REFUSED: Final = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -66,14 +72,15 @@ class BearerAuth:
         self.hub = hub
         self.prefix = prefix
 
-    def _guarded(self, path: str) -> bool:
-        if path in PUBLIC_PATHS:
+    def _guarded(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        if path in PUBLIC_PATHS or _is_webhook_call(scope):
             return False
         return path == self.prefix or path.startswith(self.prefix + "/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, then pass the request on with the principal in its scope."""
-        if scope["type"] not in ("http", "websocket") or not self._guarded(scope["path"]):
+        if scope["type"] not in ("http", "websocket") or not self._guarded(scope):
             await self.app(scope, receive, send)
             return
         token, why = _token_from(scope)
@@ -85,6 +92,17 @@ class BearerAuth:
             return
         scope[PRINCIPAL_KEY] = principal
         await self.app(scope, receive, send)
+
+
+def _is_webhook_call(scope: Scope) -> bool:
+    """``POST /api/webhooks/{hook_id}`` over HTTP, with exactly one non-empty segment for the id."""
+    if scope["type"] != "http" or scope.get("method") != "POST":
+        return False
+    path: str = scope["path"]
+    if not path.startswith(WEBHOOK_PREFIX):
+        return False
+    hook_id = path[len(WEBHOOK_PREFIX) :]
+    return bool(hook_id) and "/" not in hook_id and hook_id not in (".", "..")
 
 
 async def _deny(scope: Scope, receive: Receive, send: Send, message: str, headers: dict[str, str]) -> None:
@@ -148,6 +166,7 @@ def install_token_redaction(logger_names: tuple[str, ...] = ("uvicorn.access", "
 
 __all__ = [
     "PRINCIPAL_KEY",
+    "WEBHOOK_PREFIX",
     "BearerAuth",
     "TokenRedactor",
     "bearer_scheme",

@@ -2,15 +2,18 @@
 
 The API never touches the store or a transport. The hub runtime implements
 :class:`HubFacade` and hands it to :func:`trilink.api.create_app`; tests implement it
-with a few lines.
+with a few lines. A hub that runs automations also has an ``automations`` attribute
+(:class:`AutomationsFacade`): the engine, described here by what the API calls
+(:class:`AutomationsEngine`), so importing the API does not import the engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
-from trilink.kernel import Kernel
+from trilink.kernel import Context, Kernel
 
 Role = Literal["owner", "member", "guest"]
 
@@ -54,3 +57,102 @@ class HubFacade(Protocol):
     def status(self) -> dict[str, Any]:
         """Transport and store counters, uptime and the like, returned as-is by ``/api/status``."""
         ...
+
+
+class ReportedError(Protocol):
+    """A refused definition (``trilink.automation.errors.DefinitionError``)."""
+
+    def to_dict(self) -> dict[str, object]:
+        """``code``, ``source``, ``line``, ``path``, ``reason`` and ``message``."""
+        ...
+
+
+class LoadOutcome(Protocol):
+    """What loading definitions did (the engine's ``LoadReport``)."""
+
+    @property
+    def loaded(self) -> Sequence[str]:
+        """Ids of the definitions now loaded."""
+        ...
+
+    @property
+    def errors(self) -> Sequence[ReportedError]:
+        """Every definition that was refused, with where and why."""
+        ...
+
+
+class AutomationsEngine(Protocol):
+    """The automation engine as the API uses it (``trilink.automation.engine.AutomationEngine``).
+
+    Each method runs on the kernel's event loop; the coroutines may wait for devices.
+    Unknown automation ids raise the engine's ``UnknownAutomation`` (a ``KeyError``) and
+    bad definitions its ``DefinitionError``; the API answers them with 404 and 422.
+    """
+
+    def load_yaml(self, text: str, source: str) -> LoadOutcome:
+        """Load automations, scenes and zones from YAML text."""
+        ...
+
+    def load_data(self, data: Any, source: str) -> LoadOutcome:
+        """Load automations, scenes and zones from already parsed data."""
+        ...
+
+    def automations(self) -> Sequence[Any]:
+        """An ``AutomationInfo`` for each automation."""
+        ...
+
+    def definition(self, automation_id: str) -> dict[str, Any]:
+        """The automation's definition as loaded."""
+        ...
+
+    def remove(self, automation_id: str) -> None:
+        """Forget an automation."""
+        ...
+
+    def set_enabled(self, automation_id: str, enabled: bool) -> None:
+        """Enable or disable an automation."""
+        ...
+
+    def traces(self, automation_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest traces of an automation, newest first."""
+        ...
+
+    def why_not(self, automation_id: str) -> dict[str, Any] | None:
+        """Why the automation last did not run (a ``sentence`` and the data), or ``None``."""
+        ...
+
+    async def run(self, automation_id: str, context: Context, *, skip_conditions: bool = False) -> str:
+        """Run the automation now, as if triggered; returns the run's id (its trace tells how it went)."""
+        ...
+
+    def webhook(self, hook_id: str, payload: dict[str, Any]) -> int:
+        """Fire the webhook triggers with this id; returns how many listened."""
+        ...
+
+    def scenes(self) -> list[dict[str, Any]]:
+        """Every scene."""
+        ...
+
+    async def apply_scene(self, scene_id: str, context: Context) -> list[dict[str, Any]]:
+        """Set every state of a scene; returns each write's result."""
+        ...
+
+    def zones(self) -> list[dict[str, Any]]:
+        """Every zone."""
+        ...
+
+    def notifications(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest notifications sent by automations."""
+        ...
+
+
+class AutomationsFacade(HubFacade, Protocol):
+    """A hub that runs automations: ``automations`` is its engine (``None`` while it has none)."""
+
+    automations: AutomationsEngine | None
+
+
+def automations_of(hub: HubFacade) -> AutomationsEngine | None:
+    """The hub's automation engine, or ``None`` for a hub without one (the routes are left out then)."""
+    engine: AutomationsEngine | None = getattr(hub, "automations", None)
+    return engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from trilink import __version__
-from trilink.cli import client, serve
+from trilink.cli import automation, client, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,7 @@ def cli() -> None:
 
 serve.register(cli)
 client.register(cli)
+automation.register(cli)
 
 
 def main() -> None:

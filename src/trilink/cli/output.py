@@ -163,3 +163,65 @@ def event_line(event: Mapping[str, Any]) -> str:
 def print_json(data: Any) -> None:
     """Machine output: indented JSON on stdout."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def definition_error_line(error: Mapping[str, Any], source: str | None = None) -> str:
+    """A refused definition as ``file:line: path: reason``; ``source`` replaces the hub's name for it."""
+    where = source or str(error.get("source") or "?")
+    if error.get("line") is not None:
+        where += f":{error['line']}"
+    path = error.get("path")
+    reason = error.get("reason") or error.get("message") or "refused"
+    return f"{where}: {path}: {reason}" if path else f"{where}: {reason}"
+
+
+def _values(values: Any) -> str:
+    if not isinstance(values, Mapping) or not values:
+        return ""
+    return "  (" + ", ".join(f"{k}={format_value(v)}" for k, v in values.items()) + ")"
+
+
+def _condition_lines(conditions: Sequence[Any], indent: str) -> list[str]:
+    lines: list[str] = []
+    for number, condition in enumerate(conditions, 1):
+        if not isinstance(condition, Mapping):
+            continue
+        result = condition.get("result")
+        verdict = "true" if result is True else "false" if result is False else "not checked"
+        label = f"{condition.get('index', number)}"
+        line = f"{indent}condition {label}: {condition.get('description', '?')}: {verdict}"
+        if condition.get("reason"):
+            line += f" — {condition['reason']}"
+        lines.append(line + _values(condition.get("values")))
+        lines.extend(_condition_lines(condition.get("conditions") or [], indent + "  "))
+    return lines
+
+
+def _action_line(action: Mapping[str, Any]) -> str:
+    path = ".".join(str(p) for p in action.get("path") or [])
+    what = action.get("description") or action.get("type") or "?"
+    result = action.get("result")
+    if result == "error":
+        outcome = f"error: {action.get('error') or 'unknown error'}"
+    elif result is None:
+        outcome = "not finished"
+    else:
+        outcome = str(result)
+    return f"  action {path or '?'}: {what}: {outcome}" + _values(action.get("details"))
+
+
+def trace_lines(trace: Mapping[str, Any]) -> list[str]:
+    """A trace for people: when and how it ended, the trigger, each condition and each action."""
+    head = f"{format_time(trace.get('started'))}  {trace.get('kind', 'run')}"
+    if trace.get("run_id"):
+        head += f" {trace['run_id']}"
+    head += f": {trace.get('message') or trace.get('outcome') or 'still running'}"
+    lines = [head]
+    trigger = trace.get("trigger")
+    if isinstance(trigger, Mapping):
+        what = trigger.get("description") or trigger.get("type") or "?"
+        lines.append(f"  trigger: {what}{_values(trigger.get('values'))}")
+    lines.extend(_condition_lines(trace.get("conditions") or [], "  "))
+    lines.extend(_action_line(a) for a in trace.get("actions") or [] if isinstance(a, Mapping))
+    lines.extend(f"  note: {note}" for note in trace.get("notes") or [])
+    return lines

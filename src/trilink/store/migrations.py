@@ -108,6 +108,35 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "automations: definitions, pending timers and runs' traces",
+        (
+            # automations, scenes and zones as their JSON documents; (kind, id) is the identity
+            """CREATE TABLE automation_documents (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                source TEXT NOT NULL,
+                data TEXT NOT NULL,
+                updated REAL NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID""",
+            # timers and paused runs the engine must resume after a restart, by its own key
+            """CREATE TABLE automation_pending (
+                key TEXT PRIMARY KEY,
+                data TEXT NOT NULL,
+                updated REAL NOT NULL
+            ) WITHOUT ROWID""",
+            # seq numbers the traces of one automation in the order they were added
+            """CREATE TABLE automation_traces (
+                automation_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                ts REAL NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (automation_id, seq)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 #: The schema version this trilink writes.
