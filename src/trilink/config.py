@@ -97,6 +97,8 @@ class HubConfig(_Strict):
     api: ApiConfig = ApiConfig()
     mqtt: MqttConfig = MqttConfig()
     command_timeout: float = Field(default=5.0, gt=0, le=300)
+    #: YAML files of automations, scenes and zones loaded at every start (see docs/automations.md)
+    automations: tuple[Path, ...] = ()
 
 
 def parse_config(data: Any, source: str = "config") -> HubConfig:

@@ -19,10 +19,14 @@ import uvicorn
 
 from trilink.api.app import create_app
 from trilink.api.facade import Principal
+from trilink.automation.engine import AutomationEngine
+from trilink.automation.errors import DefinitionError
+from trilink.automation.persist import StoredDocument
 from trilink.clock import Clock, SystemClock
 from trilink.config import HubConfig
 from trilink.kernel import SYSTEM, Home, Kernel
 from trilink.store import SQLiteStore, StoreRecorder, has_tokens, issue_token, verify_token
+from trilink.store.automation import SQLiteAutomationStore
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
 
@@ -44,6 +48,8 @@ class StartInfo:
     api_url: str
     new_owner_token: str | None
     devices_restored: int
+    #: definitions refused in the configured automation files (the others are loaded)
+    automation_errors: tuple[DefinitionError, ...] = ()
 
 
 class Hub:
@@ -64,6 +70,11 @@ class Hub:
         )
         self.recorder = StoreRecorder(self.kernel, self.store)
         self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
+        self.automations = AutomationEngine(
+            self.kernel,
+            SQLiteAutomationStore(self.store, clock=self.clock.now, document=StoredDocument),
+            home_id=config.home.id,
+        )
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._app: Any = None
@@ -91,6 +102,7 @@ class Hub:
             "clock": self.clock.now(),
             "mqtt": self.transport.stats,
             "store": self.recorder.stats,
+            "automations": self.automations.stats,
             "event_listener_errors": self.kernel.bus.listener_errors,
         }
 
@@ -119,9 +131,25 @@ class Hub:
         self.recorder.start()
         token = self.ensure_owner_token()
         await self.transport.start()
+        await self.automations.start()
+        errors = self._load_automation_files()
         if serve_api:
             await self._start_api()
-        return StartInfo(self.api_url, token, stats.devices)
+        return StartInfo(self.api_url, token, stats.devices, tuple(errors))
+
+    def _load_automation_files(self) -> list[DefinitionError]:
+        errors: list[DefinitionError] = []
+        for path in self.config.automations:
+            try:
+                text = Path(path).read_text("utf-8")
+            except OSError as exc:
+                errors.append(DefinitionError(str(path), None, "", f"cannot read: {exc.strerror or exc}"))
+                continue
+            report = self.automations.load_yaml(text, str(path))
+            for error in report.errors:
+                log.error("%s", error)
+            errors.extend(report.errors)
+        return errors
 
     async def _start_api(self) -> None:
         app = create_app(self)
@@ -162,6 +190,7 @@ class Hub:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server_task, 5)
             self._server = self._server_task = None
+        await self.automations.stop()
         await self.transport.stop()
         self.recorder.stop()
         self.store.close()

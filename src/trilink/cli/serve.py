@@ -96,6 +96,8 @@ async def _run(config: Any, mqtt: Any, duration: float | None) -> None:
     )
     if info.new_owner_token:
         click.echo(f"\nOwner token (shown once — keep it safe):\n  {info.new_owner_token}\n")
+    for error in info.automation_errors:
+        click.echo(f"automation refused: {error}", err=True)
     try:
         await _wait(stop, duration)
     finally:
@@ -164,7 +166,9 @@ async def _demo(
         token_text = hub.new_token("demo", "owner")
         click.echo("starting the simulated world (home, car, phone)…")
         await world.start()
-        _banner(info.api_url, token_text, broker.port, speed, data_dir)
+        await _wait_adopted(hub.kernel, list(world.devices))
+        loaded = _load_demo_automations(hub)
+        _banner(info.api_url, token_text, broker.port, speed, data_dir, loaded)
         summary = None if quiet else _LiveSummary(hub.kernel, len(world.devices))
         if summary is None:
             await _wait(stop, duration)
@@ -179,19 +183,46 @@ async def _demo(
         click.echo("stopped. State is kept in " + str(data_dir / "trilink.db"))
 
 
-def _banner(api_url: str, token: str, mqtt_port: int, speed: float, data_dir: Path) -> None:
+async def _wait_adopted(kernel: Kernel, dids: list[str], timeout: float = 20.0) -> None:
+    """Wait (bounded) until the hub has adopted every simulated device over MQTT."""
+    deadline = time.monotonic() + timeout
+    while not all(did in kernel.registry.devices for did in dids):
+        if time.monotonic() > deadline:
+            missing = [did for did in dids if did not in kernel.registry.devices]
+            click.echo(f"warning: not announced yet after {timeout:g} s: {', '.join(missing)}", err=True)
+            return
+        await asyncio.sleep(0.05)
+
+
+def _load_demo_automations(hub: Any) -> list[str]:
+    """The built-in blueprints with their defaults, written for the simulated world."""
+    from trilink.automation.blueprints import builtin_blueprints, instantiate
+
+    definitions = [instantiate(bp, bp.id, {}) for bp in builtin_blueprints().values()]
+    report = hub.automations.load_data({"automations": definitions}, "built-in blueprints")
+    for error in report.errors:
+        click.echo(f"automation refused: {error}", err=True)
+    return list(report.loaded)
+
+
+def _banner(
+    api_url: str, token: str, mqtt_port: int, speed: float, data_dir: Path, automations: list[str]
+) -> None:
     click.echo("")
     click.secho("trilink demo is running", bold=True)
     click.echo(f"  API          {api_url}   (OpenAPI document: {api_url}/api/openapi.json)")
     click.echo(f"  owner token  {token}")
     click.echo(f"  MQTT broker  mqtt://127.0.0.1:{mqtt_port} (embedded, credentials required)")
     click.echo(f"  world clock  {speed:g}× real time · data in {data_dir}")
+    if automations:
+        click.echo(f"  automations  {', '.join(automations)}")
     click.echo("\nIn another terminal:")
     click.echo(f"  export TRILINK_URL={api_url} TRILINK_TOKEN={token}")
     click.echo("  trilink devices")
     click.echo("  trilink get ac-living")
     click.echo("  trilink set light-living 2.1 true")
     click.echo("  trilink events --follow")
+    click.echo("  trilink automation list")
     click.echo("\nCtrl-C stops everything.\n")
 
 
