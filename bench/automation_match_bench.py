@@ -21,7 +21,6 @@ from typing import Any
 
 from common import median, save
 from kernel_bench import MODELS, build, workload
-
 from trilink.automation.engine import AutomationEngine
 from trilink.automation.persist import MemoryAutomationStore
 from trilink.kernel import PropertyChanged
@@ -35,12 +34,16 @@ def definitions(n_devices: int, n_automations: int) -> dict[str, Any]:
         model, siid, piid, _ = MODELS[d % len(MODELS)]
         top = builtin_spec(model).properties[(siid, piid)].value_range
         assert top is not None
-        autos.append({
-            "id": f"a{i}",
-            "name": f"automation {i}",
-            "triggers": [{"type": "property", "device": f"d{d}", "property": f"{siid}.{piid}", "above": top.max}],
-            "actions": [{"stop": "never reached"}],
-        })
+        autos.append(
+            {
+                "id": f"a{i}",
+                "name": f"automation {i}",
+                "triggers": [
+                    {"type": "property", "device": f"d{d}", "property": f"{siid}.{piid}", "above": top.max}
+                ],
+                "actions": [{"stop": "never reached"}],
+            }
+        )
     return {"automations": autos}
 
 
@@ -72,17 +75,28 @@ async def main_async(args: argparse.Namespace) -> None:
         base.append(run_once(plain, work))
         eng.append(run_once(with_engine, work))
         await asyncio.sleep(0)  # let scheduled runs (if any) proceed between rounds
-        print(f"round {r + 1}: kernel alone {base[-1]:,.0f}/s  with {args.automations:,} automations "
-              f"{eng[-1]:,.0f}/s  (ratio {eng[-1] / base[-1]:.2f})")
+        print(
+            f"round {r + 1}: kernel alone {base[-1]:,.0f}/s  with {args.automations:,} automations "
+            f"{eng[-1]:,.0f}/s  (ratio {eng[-1] / base[-1]:.2f})"
+        )
     stats = engine.stats
     await engine.stop()
     b, e = median(base), median(eng)
     print(f"\nloading {args.automations:,} automations took {load_s:.2f} s")
     print(f"median: kernel alone {b:,.0f}/s, with automations {e:,.0f}/s, ratio {e / b:.2f} (target >= 0.8)")
     print(f"engine stats: {stats}")
-    save("automation_match", {"automations": args.automations, "devices": args.devices,
-                              "updates": args.updates, "kernel_alone_per_s": b, "with_engine_per_s": e,
-                              "ratio": e / b, "load_s": load_s})
+    save(
+        "automation_match",
+        {
+            "automations": args.automations,
+            "devices": args.devices,
+            "updates": args.updates,
+            "kernel_alone_per_s": b,
+            "with_engine_per_s": e,
+            "ratio": e / b,
+            "load_s": load_s,
+        },
+    )
 
 
 def main() -> None:
