@@ -143,6 +143,9 @@ class AutomationEngine:
             kernel, store, self._facts, self.index, self._resolver, self._scenes, self.notifier
         )
         self._runs: dict[str, Run] = {}
+        # the live index dictionaries, read on every kernel event (never rebound, only mutated)
+        self._watched = self.index.property_watched()
+        self._coordinates = self.presence.coordinates
         self._changed_at: dict[tuple[str, int, int], float] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._registry_dirty = False
@@ -407,16 +410,33 @@ class AutomationEngine:
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: Any) -> None:
-        """The bus listener: index lookups and a queue put, nothing that waits."""
-        if type(event) is PropertyChanged:
-            self._changed_at[(event.did, event.siid, event.piid)] = event.ts
-        elif type(event) is RegistryChanged:
+        """The bus listener. It runs inline in the kernel's hot path, so it matches right here
+        with dictionary lookups and cheap comparisons (no queue hop per event); what fires is
+        started as a task, and nothing here waits."""
+        kind = type(event)
+        if kind is PropertyChanged:
+            key = (event.did, event.siid, event.piid)
+            self._changed_at[key] = event.ts
+            coordinate = key in self._coordinates
+            if coordinate or key in self._watched:
+                self._counts["events"] += 1
+                try:
+                    self.index.handle_property(event, key, coordinate)
+                except Exception:
+                    log.exception("handling %s failed", event.kind)
+            return
+        if kind is RegistryChanged:
+            # the registry is re-read once per burst of changes, off the hot path
             if not self._registry_dirty:
                 self._registry_dirty = True
                 self._queue.put_nowait(event)
             return
         if self.index.wants(event):
-            self._queue.put_nowait(event)
+            self._counts["events"] += 1
+            try:
+                self.index.handle(event)
+            except Exception:
+                log.exception("handling %s failed", getattr(event, "kind", event))
 
     async def _dispatch(self) -> None:
         while True:

@@ -104,6 +104,11 @@ class PresenceBook:
         """The home zone, if the home has a location."""
         return home_zone(self.kernel.registry.homes.get(self.home_id))
 
+    @property
+    def coordinates(self) -> dict[tuple[str, int, int], Coordinate]:
+        """Which ``(did, siid, piid)`` are a device's latitude or longitude (read-only)."""
+        return self._coordinates
+
     def is_coordinate(self, did: str, siid: int, piid: int) -> bool:
         """Whether this property is a device's latitude or longitude."""
         return (did, siid, piid) in self._coordinates

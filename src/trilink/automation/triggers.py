@@ -200,14 +200,28 @@ class TriggerIndex:
             return event.did in self._by_availability
         return False
 
+    def property_watched(self) -> dict[tuple[str, int, int], list[Armed]]:
+        """The armed property triggers by ``(did, siid, piid)`` (read-only; for the fast path)."""
+        return self._by_property
+
+    def handle_property(self, event: PropertyChanged, key: tuple[str, int, int], coordinate: bool) -> None:
+        """Fire the property triggers on ``key`` that the change matches; track positions."""
+        armed_list = self._by_property.get(key)
+        if armed_list:
+            if len(armed_list) == 1:
+                self._property(armed_list[0], event)
+            else:
+                # a copy: firing may re-arm (and so re-order) the triggers of this key
+                for armed in tuple(armed_list):
+                    self._property(armed, event)
+        if coordinate:
+            self._moved(event.did, event.ts, event.context)
+
     def handle(self, event: Any) -> None:
         """Fire the triggers an event matches and update their state."""
         if isinstance(event, PropertyChanged):
             key = (event.did, event.siid, event.piid)
-            for armed in tuple(self._by_property.get(key, ())):
-                self._property(armed, event)
-            if self.presence.is_coordinate(*key):
-                self._moved(event.did, event.ts, event.context)
+            self.handle_property(event, key, self.presence.is_coordinate(*key))
         elif isinstance(event, DeviceEventFired):
             for armed in tuple(self._by_event.get((event.did, event.siid, event.eiid), ())):
                 self._event(armed, event)
@@ -308,9 +322,18 @@ class TriggerIndex:
         if t.to is not None and value != t.to:
             return
         # above/below fire on crossing: the new value is in the range and the old one was not
-        ranged = t.above is not None or t.below is not None
-        if ranged and (not _in_range(value, t.above, t.below) or _in_range(old, t.above, t.below)):
-            return
+        above, below = t.above, t.below
+        if above is not None or below is not None:
+            # the common case — the new value is outside the range — is decided inline
+            kind = type(value)
+            if (
+                (kind is not int and kind is not float)
+                or (above is not None and value <= above)
+                or (below is not None and value >= below)
+            ):
+                return
+            if _in_range(old, above, below):
+                return
         values = {
             "type": "property",
             "device": t.ref.did,
