@@ -31,7 +31,6 @@ from trilink.automation.persist import MemoryAutomationStore
 from trilink.kernel import PropertyChanged
 from trilink.model import builtin_spec
 
-
 #: for the "miss" scenario: another numeric property of each model than the one the workload changes
 OTHER = {
     "trilink.sensor_ht.sim1": (2, 2),
