@@ -102,8 +102,9 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"median: kernel alone {b:,.0f}/s, with automations {e:,.0f}/s, ratio {e / b:.2f} (target >= 0.8)")
     print(f"engine stats: {stats}")
     save(
-        "automation_match",
+        f"automation_match_{args.scenario}",
         {
+            "scenario": args.scenario,
             "automations": args.automations,
             "devices": args.devices,
             "updates": args.updates,
