@@ -31,14 +31,18 @@ from trilink.sim import World
 from trilink.sim.aircon import Mode
 from trilink.sim.car import ChargingState
 from trilink.sim.home_devices import Curtain, DoorLock, Light, LockMethod, RobotVacuum, VacuumStatus
-from trilink.sim.phone import Person
+from trilink.sim.phone import Person, Phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-HOME = HomeConfig(id="home", name="Home", latitude=31.2304, longitude=121.4737, timezone="Asia/Shanghai")
+HOME_AT = (31.2304, 121.4737)
+HOME = HomeConfig(id="home", name="Home", latitude=HOME_AT[0], longitude=HOME_AT[1], timezone="Asia/Shanghai")
 SHIPPED = ["alarm-morning", "arrive-home-cool", "charging-done", "door-check-night", "everyone-left"]
 LIGHTS = ("light-living", "light-bedroom", "light-kitchen", "light-hallway")
-#: the phone's GPS deadbands (trilink.sim.phone.Phone.deadbands): smaller moves are not reported
-PHONE_BANDS = (((2, 1), 0.00015), ((2, 2), 0.00018))
+#: the phone's latitude and longitude with their deadbands: smaller moves are not reported
+PHONE_BANDS = (
+    ((2, 1), Phone.deadbands[("location", "latitude")]),
+    ((2, 2), Phone.deadbands[("location", "longitude")]),
+)
 ALEX = Context.new("person", "alex")
 
 
@@ -167,12 +171,21 @@ class Env:
     def car_distance(self) -> float:
         """How far the hub believes the car is from home, metres."""
         lat, lon = self.value("car", 4, 1), self.value("car", 4, 2)
-        return distance_m(lat, lon, HOME.latitude or 0.0, HOME.longitude or 0.0)
+        return distance_m(lat, lon, *HOME_AT)
 
     def runs(self, automation_id: str) -> list[dict[str, Any]]:
         """The automation's traces of actual runs (not "did not run"), oldest first."""
         traces = self.h.automations.traces(automation_id, 50)
         return [t for t in reversed(traces) if t["kind"] == "run"]
+
+    async def finished(self, automation_id: str, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until the automation has ``count`` run traces (a trace is stored when its run ends)."""
+        await wait_until(
+            lambda: len(self.runs(automation_id)) >= count, what=f"{count} run(s) of {automation_id}"
+        )
+        runs = self.runs(automation_id)
+        assert len(runs) == count, runs
+        return runs
 
     def invoked(self, did: str, by: str | None = None) -> list[ActionInvoked]:
         """Actions called on ``did`` (by the automation ``by``, if given)."""
@@ -283,7 +296,7 @@ async def test_arrive_home_cool_switches_the_ac_on_when_the_car_comes_within_3_k
     assert not ac.on and env.value("ac-living", 2, 1) is False
 
     await drive_to_office_and_back(env)
-    warm = env.value("sensor-living", 2, 1)
+    warm = env.value("sensor-living", 2, 1)  # the sensor may have reported since the trigger
     await wait_until(
         lambda: ac.on and ac.mode == Mode.COOL and ac.target_temperature == 24,
         what="the living-room AC cooling to 24 °C",
@@ -295,7 +308,7 @@ async def test_arrive_home_cool_switches_the_ac_on_when_the_car_comes_within_3_k
         ),
         what="the hub to hear the AC's new state",
     )
-    (trace,) = env.runs("arrive-home-cool")
+    (trace,) = await env.finished("arrive-home-cool")
     assert trace["outcome"] == "finished"
     trigger = trace["trigger"]
     assert trigger["type"] == "proximity"
@@ -304,7 +317,7 @@ async def test_arrive_home_cool_switches_the_ac_on_when_the_car_comes_within_3_k
     (condition,) = trace["conditions"]
     assert condition["result"] is True
     assert "sensor-living" in condition["description"] and "above 26" in condition["description"]
-    assert condition["values"]["value"] == warm > 26
+    assert condition["values"]["value"] > 26 and abs(condition["values"]["value"] - warm) <= 0.5
     assert [a["result"] for a in trace["actions"]] == ["ok", "ok", "ok"]
     assert [a["type"] for a in trace["actions"]] == ["set", "set", "set"]
     assert env.h.automations.why_not("arrive-home-cool") is None
@@ -326,9 +339,10 @@ async def test_arrive_home_cool_does_not_run_when_the_room_is_cool(make_env: Mak
     assert why is not None
     assert why["trigger"]["type"] == "proximity" and why["trigger"]["values"]["distance_m"] <= 3000
     assert why["condition"]["index"] == 1 and why["condition"]["result"] is False
-    assert why["condition"]["values"] == {"value": cool}
+    seen = why["condition"]["values"]["value"]
+    assert seen < 26 and abs(seen - cool) <= 0.5  # the sensor may have reported since the trigger
     assert "numeric sensor-living" in why["message"] and "above 26" in why["message"]
-    assert why["message"].endswith(f"the value was {cool:g}")
+    assert why["message"].endswith(f"the value was {seen:g}")
     assert env.runs("arrive-home-cool") == []
     await env.advance(60, step=10)
     assert not env.world.aircon("ac-living").on
@@ -370,7 +384,7 @@ async def test_alarm_morning_opens_the_curtain_and_dims_the_light_up_on_a_workda
         e for e in env.events if isinstance(e, DeviceEventFired) and e.did == "phone-alex" and e.siid == 4
     ]
     assert [e.ts for e in rang] == [local(WEDNESDAY, 7)]
-    (trace,) = env.runs("alarm-morning")
+    (trace,) = await env.finished("alarm-morning")
     assert trace["outcome"] == "finished"
     assert trace["trigger"]["type"] == "event" and trace["trigger"]["values"]["event"] == "4.1"
     assert [c["result"] for c in trace["conditions"]] == [True]
@@ -424,8 +438,7 @@ async def test_everyone_left_locks_switches_off_and_cleans_after_10_minutes(make
         what="the door locked, every light off and the vacuum sweeping",
     )
     assert lock.method == LockMethod.HUB
-    await wait_until(lambda: len(env.runs("everyone-left")) == 1, what="the run's trace")
-    (trace,) = env.runs("everyone-left")
+    (trace,) = await env.finished("everyone-left")
     assert trace["outcome"] == "finished"
     assert trace["trigger"]["values"]["ts"] == left + 600
     assert [a["result"] for a in trace["actions"]] == ["ok", "ok", "ok"]
@@ -473,7 +486,7 @@ def charging_notifications(env: Env) -> list[dict[str, Any]]:
 async def test_charging_done_notifies_when_the_charge_limit_is_reached(make_env: MakeEnv) -> None:
     env = await make_env(local(WEDNESDAY, 19))
     car = env.world.car
-    assert car.charging_state == ChargingState.CHARGING and env.value("car", 3, 1) == 2
+    assert env.value("car", 3, 1) == ChargingState.CHARGING  # plugged in at home, charging to 90 %
     assert 62 <= car.state_of_charge < 63
     await env.h.kernel.set_property("car", 3, 3, 64, ALEX)  # charge limit 64 %: about 9 minutes
     assert car.charge_limit == 64
@@ -489,12 +502,13 @@ async def test_charging_done_notifies_when_the_charge_limit_is_reached(make_env:
     (shown,) = env.shown(CHARGED_TITLE)
     assert shown.arguments == {1: CHARGED_TITLE, 2: CHARGED_MESSAGE}
     assert (env.world.phone.title, env.world.phone.message) == (CHARGED_TITLE, CHARGED_MESSAGE)
+    (trace,) = await env.finished("charging-done")  # the phone has answered
+    assert trace["trigger"]["type"] == "event" and trace["outcome"] == "finished"
+    assert trace["actions"][0]["type"] == "notify" and trace["actions"][0]["result"] == "ok"
     (note,) = charging_notifications(env)
     assert note["person"] == "alex" and note["phone"] == "phone-alex" and note["delivered"] is True
     assert (note["title"], note["message"]) == (CHARGED_TITLE, CHARGED_MESSAGE)
-    (trace,) = env.runs("charging-done")
-    assert trace["trigger"]["type"] == "event" and trace["outcome"] == "finished"
-    assert trace["actions"][0]["type"] == "notify" and trace["actions"][0]["result"] == "ok"
+    assert note["run_id"] == trace["run_id"]
 
 
 async def test_charging_done_notifies_once_when_charging_is_stopped(make_env: MakeEnv) -> None:
@@ -505,11 +519,13 @@ async def test_charging_done_notifies_once_when_charging_is_stopped(make_env: Ma
     await wait_until(lambda: bool(env.shown(CHARGED_TITLE)), what="the notification on the phone")
     await wait_until(lambda: env.value("car", 3, 1) == 4, what="the hub to hear the stopped state")
     await env.advance(120, step=30)
-    # the report (state 4) and the event (charging-ended) both trigger it: one notification
+    # the report (state 4) and the event (charging-ended) both trigger it; mode single drops
+    # the second while the first is notifying: one notification
     assert len(env.shown(CHARGED_TITLE)) == 1
     (note,) = charging_notifications(env)
     assert note["delivered"] is True
-    assert len(env.runs("charging-done")) == 1
+    outcomes = sorted(t["outcome"] for t in env.h.automations.traces("charging-done"))
+    assert outcomes == ["finished", "skipped: already running (mode single)"]
 
 
 # --- 5. door-check-night ---------------------------------------------------------------------------
@@ -530,16 +546,19 @@ async def test_door_check_night_notifies_and_locks_the_door_nobody_locked(make_e
     assert env.shown(DOOR_TITLE) == []
     await env.step(30)  # 23:00
     await wait_until(lambda: bool(env.shown(DOOR_TITLE)), what="the notification on the phone")
-    (note,) = [n for n in env.h.automations.notifications() if n["automation_id"] == "door-check-night"]
-    assert note["ts"] == local(WEDNESDAY, 23) and note["delivered"] is True
+
+    def notes() -> list[dict[str, Any]]:
+        return [n for n in env.h.automations.notifications() if n["automation_id"] == "door-check-night"]
+
+    await wait_until(lambda: [n["delivered"] for n in notes()] == [True], what="the phone to answer")
+    assert notes()[0]["ts"] == local(WEDNESDAY, 23)
 
     await env.advance_to(local(WEDNESDAY, 23, 5) - 10, step=30)
     assert not lock.locked and env.invoked("lock-front") == []
     await env.step(10)  # 23:05: nobody locked it
     await wait_until(lambda: lock.locked, what="the automation to lock the door")
     assert lock.method == LockMethod.HUB
-    await wait_until(lambda: len(env.runs("door-check-night")) == 1, what="the run to end")
-    (trace,) = env.runs("door-check-night")
+    (trace,) = await env.finished("door-check-night")
     assert trace["outcome"] == "finished"
     assert trace["trigger"]["type"] == "time" and trace["started"] == local(WEDNESDAY, 23)
     assert trace["conditions"][0]["result"] is True and trace["conditions"][0]["values"] == {"value": False}
@@ -631,8 +650,7 @@ async def test_an_offline_light_fails_its_action_and_the_vacuum_still_starts(mak
     await wait_until(lambda: not env.h.kernel.state.is_online("light-kitchen"), what="the light offline")
 
     await env.advance_to(left + 600)
-    await wait_until(lambda: len(env.runs("everyone-left")) == 1, what="the run's trace")
-    (trace,) = env.runs("everyone-left")
+    (trace,) = await env.finished("everyone-left")
     assert trace["outcome"] == "finished"
     locked, lights, cleaning = trace["actions"]
     assert locked["result"] == "ok" and cleaning["result"] == "ok"
@@ -649,3 +667,63 @@ async def test_an_offline_light_fails_its_action_and_the_vacuum_still_starts(mak
     assert not env.light("light-living").on and not env.light("light-hallway").on
     assert env.light("light-kitchen").on  # it never heard the command
     assert env.h.automations.stats["failed_actions"] == 1
+
+
+#: Hub.start starts the automation engine right after *starting* the MQTT transport (which only
+#: begins connecting); the engine resumes a stored ``for`` whose deadline passed while the hub
+#: was down at once, so it re-checks the restored (stale) state and runs its actions before any
+#: device is back online.
+RESTART_BUG = (
+    "src bug: a 'for' that expired while the hub was down fires in Hub.start before the MQTT "
+    "transport has connected: its state re-check reads the stale restored state and every action "
+    "fails with 'the device is offline'"
+)
+
+
+async def walk_out_and_stop_the_hub(env: Env) -> tuple[Person, float]:
+    """Alex walks out with the phone (not the car); the hub stops 4 minutes later."""
+    walker = Person("alex")
+    env.world.phone.owner = walker
+    walker.at("office")
+    presence = env.h.automations.presence
+    await env.advance_until(lambda: presence.state("alex") == "away", step=10, limit=60, what="alex away")
+    left = env.clock.now()
+    await env.advance(240)
+    await env.stop_hub()
+    return walker, left
+
+
+@pytest.mark.xfail(reason=RESTART_BUG, raises=AssertionError, strict=True)
+async def test_a_for_that_expired_while_the_hub_was_down_fires_once_on_the_devices(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(local(WEDNESDAY, 8), door_open_lights_on)
+    lock, vacuum = env.lock(), env.vacuum()
+    _, left = await walk_out_and_stop_the_hub(env)
+    await env.advance(480)  # the world goes on; the deadline passes while the hub is down
+    restarted = env.clock.now()
+    await env.start_hub()
+    await env.all_adopted()
+    (trace,) = await env.finished("everyone-left")
+    assert trace["trigger"]["values"]["ts"] == left + 600 and trace["started"] == restarted
+    assert [a.get("error") for a in trace["actions"]] == [None, None, None]
+    await wait_until(
+        lambda: lock.locked and vacuum.status == VacuumStatus.SWEEPING, what="the door locked, the vacuum on"
+    )
+    await env.advance(600, step=60)
+    assert len(env.runs("everyone-left")) == 1
+
+
+@pytest.mark.xfail(reason=RESTART_BUG, raises=AssertionError, strict=True)
+async def test_a_for_whose_state_ended_while_the_hub_was_down_does_not_fire(make_env: MakeEnv) -> None:
+    env = await make_env(local(WEDNESDAY, 8), door_open_lights_on)
+    walker, _ = await walk_out_and_stop_the_hub(env)
+    walker.at("home")  # alex is back before the 10 minutes are up, and the hub does not hear it
+    await env.advance(480)
+    hub = await env.start_hub()
+    await env.all_adopted()
+    await wait_until(lambda: hub.automations.presence.state("alex") == "home", what="alex home again")
+    await env.advance(120)
+    assert env.h.automations.traces("everyone-left") == []
+    assert env.pending_for() is None
+    assert not env.lock().locked and env.invoked("lock-front") == []
