@@ -14,6 +14,7 @@ import pytest
 
 from test_automation_engine import T0, World, make_kernel, make_world
 from trilink.automation import AutomationEngine
+from trilink.automation.engine import RESUME_GRACE
 
 FOR_10_MIN = """
 automations:
@@ -101,9 +102,11 @@ async def test_a_for_whose_deadline_passed_while_down_fires_once_at_start() -> N
     await w.advance(300, step=60)
     w = await restart(w, down=3600)
     try:
+        assert w.count("hall") == 0  # not before the devices had RESUME_GRACE to report again
+        await w.advance(RESUME_GRACE)
         (trace,) = await w.runs("hall")
-        assert trace["started"] == T0 + 3900  # right after the restart
-        assert trace["trigger"]["values"]["ts"] == T0 + 600
+        assert trace["started"] == T0 + 3900 + RESUME_GRACE
+        assert trace["trigger"]["values"]["ts"] == T0 + 3900 + RESUME_GRACE
         assert w.store.pending == {}
         w2 = await restart(w)  # and never again
         w = w2

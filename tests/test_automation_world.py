@@ -22,6 +22,7 @@ import pytest
 
 from conftest import PrivateMosquitto, wait_until
 from trilink.automation.blueprints import builtin_blueprints, instantiate
+from trilink.automation.engine import RESUME_GRACE
 from trilink.automation.geo import distance_m
 from trilink.clock import ManualClock
 from trilink.config import ApiConfig, HomeConfig, HubConfig, StoreConfig
@@ -673,13 +674,6 @@ async def test_an_offline_light_fails_its_action_and_the_vacuum_still_starts(mak
 #: begins connecting); the engine resumes a stored ``for`` whose deadline passed while the hub
 #: was down at once, so it re-checks the restored (stale) state and runs its actions before any
 #: device is back online.
-RESTART_BUG = (
-    "src bug: a 'for' that expired while the hub was down fires in Hub.start before the MQTT "
-    "transport has connected: its state re-check reads the stale restored state and every action "
-    "fails with 'the device is offline'"
-)
-
-
 async def walk_out_and_stop_the_hub(env: Env) -> tuple[Person, float]:
     """Alex walks out with the phone (not the car); the hub stops 4 minutes later."""
     walker = Person("alex")
@@ -693,7 +687,6 @@ async def walk_out_and_stop_the_hub(env: Env) -> tuple[Person, float]:
     return walker, left
 
 
-@pytest.mark.xfail(reason=RESTART_BUG, raises=AssertionError, strict=True)
 async def test_a_for_that_expired_while_the_hub_was_down_fires_once_on_the_devices(
     make_env: MakeEnv,
 ) -> None:
@@ -704,8 +697,12 @@ async def test_a_for_that_expired_while_the_hub_was_down_fires_once_on_the_devic
     restarted = env.clock.now()
     await env.start_hub()
     await env.all_adopted()
+    # an overdue 'for' waits RESUME_GRACE after a restart, so the devices are back first
+    await env.advance(RESUME_GRACE)
     (trace,) = await env.finished("everyone-left")
-    assert trace["trigger"]["values"]["ts"] == left + 600 and trace["started"] == restarted
+    # it fired once its state was confirmed with the devices back, not at the stale deadline
+    assert left + 600 < restarted
+    assert trace["trigger"]["values"]["ts"] == trace["started"] == restarted + RESUME_GRACE
     assert [a.get("error") for a in trace["actions"]] == [None, None, None]
     await wait_until(
         lambda: lock.locked and vacuum.status == VacuumStatus.SWEEPING, what="the door locked, the vacuum on"
@@ -714,7 +711,6 @@ async def test_a_for_that_expired_while_the_hub_was_down_fires_once_on_the_devic
     assert len(env.runs("everyone-left")) == 1
 
 
-@pytest.mark.xfail(reason=RESTART_BUG, raises=AssertionError, strict=True)
 async def test_a_for_whose_state_ended_while_the_hub_was_down_does_not_fire(make_env: MakeEnv) -> None:
     env = await make_env(local(WEDNESDAY, 8), door_open_lights_on)
     walker, _ = await walk_out_and_stop_the_hub(env)

@@ -58,6 +58,11 @@ _RUN_IDS = itertools.count(1)
 _RUN_PREFIX = os.urandom(3).hex()
 
 
+#: how long (clock seconds) a ``for`` whose deadline passed while the hub was down waits after
+#: a restart, so devices can reconnect and re-report before its state is re-checked
+RESUME_GRACE = 10.0
+
+
 def _new_run_id() -> str:
     return f"run-{_RUN_PREFIX}-{next(_RUN_IDS):x}"
 
@@ -362,9 +367,16 @@ class AutomationEngine:
         if armed is None:
             raise ValueError("its trigger is not armed")
         deadline = float(record["deadline"])
-        left = deadline - self.kernel.clock.now()
-        log.info("resuming %s: fires %s", key, f"in {left:.0f} s" if left > 0 else "now (its time passed)")
-        # a deadline already passed fires at once, after the trigger re-checks its state
+        now = self.kernel.clock.now()
+        left = deadline - now
+        if left < RESUME_GRACE:
+            # The state restored from the store is as old as the stop: give the devices a
+            # moment to reconnect and re-report, so the trigger re-checks fresh values (and a
+            # state that ended while the hub was down cancels it) before anything is sent.
+            deadline = now + RESUME_GRACE
+        log.info(
+            "resuming %s: fires in %.0f s%s", key, deadline - now, "" if left > 0 else " (its time passed)"
+        )
         self.index.start_for(armed, deadline, dict(record["values"]), record.get("start"))
 
     def _resume_run(self, state: _Active, record: dict[str, Any]) -> Run:
