@@ -317,6 +317,7 @@ class SimDevice:
         if task is None:
             return
         self._stop.set()
+        self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout)
         except TimeoutError:
@@ -412,12 +413,19 @@ class SimDevice:
                 log.exception("%s: failed to handle a message on %s", self.did, message.topic.value)
 
     async def _write(self, client: aiomqtt.Client) -> None:
-        while True:
+        me = asyncio.current_task()
+        while not self._stop.is_set():
             while not self._outbox:
                 self._wake.clear()
+                if self._stop.is_set():
+                    return
                 await self._wake.wait()
             message = self._outbox[0]
             await client.publish(message.topic, message.payload, 1, message.retain)
+            # On Python 3.11 the asyncio.wait_for inside publish can swallow a cancellation
+            # that races with the broker's answer; honour it here so the session can end.
+            if me is not None and me.cancelling():
+                raise asyncio.CancelledError
             if self._outbox and self._outbox[0] is message:
                 self._outbox.popleft()
 
