@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from conftest import wait_for_async
 from test_api import GUEST, OWNER, OWNER_TOKEN, FakeHub, World, build_world, error_of
 from trilink.api import create_app
-from trilink.automation.engine import UnknownAutomation
+from trilink.automation.engine import AutomationInfo, LoadReport, UnknownAutomation
 from trilink.automation.errors import DefinitionError
 from trilink.kernel import Context
 
@@ -43,29 +43,6 @@ automations:
     actions:
       - scene: evening
 """
-
-
-@dataclass
-class FakeInfo:
-    """The engine's ``AutomationInfo``."""
-
-    id: str
-    name: str
-    enabled: bool
-    mode: str
-    source: str
-    last_triggered: float | None
-    last_result: str | None
-    running: int
-    pending_timers: int
-
-
-@dataclass
-class FakeReport:
-    """The engine's ``LoadReport``."""
-
-    loaded: list[str]
-    errors: list[DefinitionError]
 
 
 @dataclass
@@ -105,7 +82,7 @@ class FakeEngine:
         if automation_id not in self.definitions:
             raise UnknownAutomation(automation_id)
 
-    def load_yaml(self, text: str, source: str) -> FakeReport:
+    def load_yaml(self, text: str, source: str) -> LoadReport:
         """Parse YAML; a syntax error is one DefinitionError with its line."""
         try:
             data = yaml.safe_load(text)
@@ -117,11 +94,11 @@ class FakeEngine:
             ) from None
         return self.load_data(data, source)
 
-    def load_data(self, data: Any, source: str) -> FakeReport:
+    def load_data(self, data: Any, source: str) -> LoadReport:
         """Load ``{"automations": [...]}``; each bad entry is an error, the rest load."""
         if not isinstance(data, dict) or not isinstance(data.get("automations"), list):
             raise DefinitionError(source, 1, "", "expected a mapping with an automations list")
-        report = FakeReport([], [])
+        report = LoadReport([], [])
         for index, item in enumerate(data["automations"]):
             where = f"automations[{index}]"
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -137,10 +114,10 @@ class FakeEngine:
                 report.loaded.append(item["id"])
         return report
 
-    def automations(self) -> list[FakeInfo]:
+    def automations(self) -> list[AutomationInfo]:
         """Every automation's state."""
         return [
-            FakeInfo(
+            AutomationInfo(
                 ident,
                 d.get("name", ident),
                 self.enabled[ident],
