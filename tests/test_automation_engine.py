@@ -488,7 +488,11 @@ automations:
         world.kernel.report("sensor-kitchen", 2, 1, 20 + i * 0.1)  # nobody listens
     await world.settle()
     assert world.engine.stats["events_handled"] == before
+    # a watched property, but a value that cannot cross 'above 30': dropped by the gate
     world.kernel.report("sensor-living", 2, 1, 20.0)
+    await world.settle()
+    assert world.engine.stats["events_handled"] == before
+    world.kernel.report("sensor-living", 2, 1, 31.0)
     await world.settle()
     assert world.engine.stats["events_handled"] == before + 1
     assert world.engine.stats["index"]["properties"] == 1
@@ -820,3 +824,78 @@ async def test_the_builtin_blueprints_load_and_fire(world: World) -> None:
     await world.runs("everyone-left")
     assert len(world.link.calls("lock-front")) == 2 and len(world.link.calls("vacuum")) == 1
     assert all(k.state.get(d, 2, 1)[0] is False for d in ("light-living", "light-kitchen"))  # type: ignore[index]
+
+
+# ------------------------------------------------------------- the matching gate
+async def test_a_pending_for_still_sees_the_change_that_ends_it(world: World) -> None:
+    """An ``above`` trigger's gate drops values that cannot cross; while its ``for`` is
+    pending every change must reach it, or a drop below the limit would go unseen."""
+    await world.load(
+        """
+automations:
+  - id: hot-for
+    triggers: [{type: property, device: sensor-living, property: 2.1, above: 28, for: 10 min}]
+    actions: [{stop: hot}]
+"""
+    )
+    gates = world.engine.index.gates()
+    assert gates[("sensor-living", 2, 1)] == (28, float("inf"))
+    world.kernel.report("sensor-living", 2, 1, 29.0)
+    await world.settle()
+    assert gates[("sensor-living", 2, 1)] is True  # pending: everything is looked at
+    await world.advance(300, step=60)
+    world.kernel.report("sensor-living", 2, 1, 25.0)  # below again: the 'for' ends
+    await world.settle()
+    assert gates[("sensor-living", 2, 1)] == (28, float("inf"))
+    await world.advance(900, step=60)
+    assert world.count("hot-for") == 0
+    world.kernel.report("sensor-living", 2, 1, 29.5)
+    await world.settle()
+    await world.advance(600, step=60)
+    assert world.count("hot-for") == 1
+
+
+async def test_triggers_sharing_a_property_each_fire_on_their_own_range(world: World) -> None:
+    await world.load(
+        """
+automations:
+  - id: hot
+    triggers: [{type: property, device: sensor-living, property: 2.1, above: 28}]
+    actions: [{stop: hot}]
+  - id: cold
+    triggers: [{type: property, device: sensor-living, property: 2.1, below: 16}]
+    actions: [{stop: cold}]
+  - id: any-change
+    triggers: [{type: property, device: sensor-bedroom, property: 2.1}]
+    actions: [{stop: changed}]
+"""
+    )
+    gates = world.engine.index.gates()
+    assert gates[("sensor-living", 2, 1)] == (float("-inf"), float("inf"))  # the span of both
+    assert gates[("sensor-bedroom", 2, 1)] is True  # no limits: every change matters
+    for value in (22.0, 29.0, 22.0, 15.0):
+        world.kernel.report("sensor-living", 2, 1, value)
+        await world.settle()
+    world.kernel.report("sensor-bedroom", 2, 1, 21.5)
+    assert len(await world.runs("hot")) == 1
+    assert len(await world.runs("cold")) == 1
+    assert len(await world.runs("any-change")) == 1
+
+
+async def test_gates_follow_automations_and_coordinates(world: World) -> None:
+    gates = world.engine.index.gates()
+    car = location_iids(world.kernel.registry.device("car").spec)
+    assert car is not None
+    assert gates[("car", *car[0])] is True  # positions are always tracked (zones, presence)
+    await world.load(
+        """
+automations:
+  - id: cool
+    triggers: [{type: property, device: sensor-living, property: 2.1, above: 26}]
+    actions: [{stop: hot}]
+"""
+    )
+    assert ("sensor-living", 2, 1) in gates
+    world.engine.remove("cool")
+    assert ("sensor-living", 2, 1) not in gates
+    assert ("car", *car[0]) in gates

@@ -91,6 +91,14 @@ def test_report_validates_updates_state_and_publishes(kernel: Kernel) -> None:
     assert events[0].context.actor == "device" and events[0].context.actor_id == "light1"
 
 
+def test_a_reading_is_timestamped_when_its_value_last_changed(kernel: Kernel) -> None:
+    kernel.report("light1", 2, 2, 40, ts=100.0)
+    kernel.report("light1", 2, 2, 40, ts=200.0)  # the same value again: "since 100" stays
+    assert kernel.state.get("light1", 2, 2) == (40, 100.0)
+    kernel.report("light1", 2, 2, 41, ts=300.0)
+    assert kernel.state.get("light1", 2, 2) == (41, 300.0)
+
+
 def test_bad_report_is_refused_and_changes_nothing(kernel: Kernel) -> None:
     kernel.report("light1", 2, 2, 40)
     with pytest.raises(InvalidValue) as err:

@@ -63,7 +63,6 @@ class Facts:
     latitude: float | None
     longitude: float | None
     #: when a property last changed value (not merely was reported), if the engine saw it
-    changed_at: Callable[[tuple[str, int, int]], float | None]
 
 
 def _show(value: Any) -> str:
@@ -103,9 +102,8 @@ def _state(c: Any, facts: Facts, _: Mapping[str, Any]) -> ConditionResult:
     if value not in c.values:
         return ConditionResult(False, c.describe(), values, f"the value was {_show(value)}")
     if c.for_:
-        since = facts.changed_at(c.ref.key)
-        since = reported if since is None else since
-        held = facts.kernel.clock.now() - since
+        # the kernel's reading is timestamped when its value last changed
+        held = facts.kernel.clock.now() - reported
         values["held_s"] = round(held, 3)
         if held < c.for_:
             reason = f"the value has been {_show(value)} for only {held:.0f} s"

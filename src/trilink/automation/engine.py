@@ -16,7 +16,7 @@ import dataclasses
 import itertools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,9 +149,8 @@ class AutomationEngine:
         )
         self._runs: dict[str, Run] = {}
         # the live index dictionaries, read on every kernel event (never rebound, only mutated)
-        self._watched = self.index.property_watched()
+        self._gates = self.index.gates()
         self._coordinates = self.presence.coordinates
-        self._changed_at: dict[tuple[str, int, int], float] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._registry_dirty = False
         self._dispatcher: asyncio.Task[None] | None = None
@@ -175,9 +174,17 @@ class AutomationEngine:
         self._scenes.clear()
         self._documents.clear()
         self.presence.refresh()
-        self._unsubscribe = self.kernel.bus.subscribe(
-            self._on_event, PropertyChanged, DeviceEventFired, AvailabilityChanged, RegistryChanged
+        self.index.refresh_coordinates()
+        unsubscribe_properties = self.kernel.bus.subscribe(self._property_listener(), PropertyChanged)
+        unsubscribe_others = self.kernel.bus.subscribe(
+            self._on_event, DeviceEventFired, AvailabilityChanged, RegistryChanged
         )
+
+        def unsubscribe() -> None:
+            unsubscribe_properties()
+            unsubscribe_others()
+
+        self._unsubscribe = unsubscribe
         self._dispatcher = asyncio.get_running_loop().create_task(
             self._dispatch(), name="automation dispatcher"
         )
@@ -422,21 +429,8 @@ class AutomationEngine:
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: Any) -> None:
-        """The bus listener. It runs inline in the kernel's hot path, so it matches right here
-        with dictionary lookups and cheap comparisons (no queue hop per event); what fires is
-        started as a task, and nothing here waits."""
+        """The bus listener for events other than property changes (see :meth:`_property_listener`)."""
         kind = type(event)
-        if kind is PropertyChanged:
-            key = (event.did, event.siid, event.piid)
-            self._changed_at[key] = event.ts
-            coordinate = key in self._coordinates
-            if coordinate or key in self._watched:
-                self._counts["events"] += 1
-                try:
-                    self.index.handle_property(event, key, coordinate)
-                except Exception:
-                    log.exception("handling %s failed", event.kind)
-            return
         if kind is RegistryChanged:
             # the registry is re-read once per burst of changes, off the hot path
             if not self._registry_dirty:
@@ -450,6 +444,34 @@ class AutomationEngine:
             except Exception:
                 log.exception("handling %s failed", getattr(event, "kind", event))
 
+    def _property_listener(self) -> Callable[[PropertyChanged], None]:
+        """The bus listener for property changes. It runs inline in the kernel's hot path, so
+        it decides right here, with one dictionary lookup and at most two comparisons, whether
+        a change can matter (see :meth:`TriggerIndex.gates`); most telemetry stops there. What
+        fires is started as a task, and nothing here waits."""
+        gates_get = self._gates.get  # the live dictionaries: mutated, never rebound
+        coordinates = self._coordinates
+        handle = self.index.handle_property
+        counts = self._counts
+
+        def on_property(event: PropertyChanged) -> None:
+            key = (event.did, event.siid, event.piid)
+            gate = gates_get(key)
+            if gate is None:
+                return
+            if gate is not True:
+                value = event.value
+                kind = type(value)
+                if not ((kind is float or kind is int) and gate[0] < value < gate[1]):
+                    return
+            counts["events"] += 1
+            try:
+                handle(event, key, key in coordinates)
+            except Exception:
+                log.exception("handling %s failed", event.kind)
+
+        return on_property
+
     async def _dispatch(self) -> None:
         while True:
             event = await self._queue.get()
@@ -458,6 +480,7 @@ class AutomationEngine:
                 if type(event) is RegistryChanged:
                     self._registry_dirty = False
                     self.presence.refresh()
+                    self.index.refresh_coordinates()
                 else:
                     self.index.handle(event)
             except Exception:
@@ -478,7 +501,6 @@ class AutomationEngine:
             home.timezone if home is not None else "UTC",
             home.latitude if home is not None else None,
             home.longitude if home is not None else None,
-            self._changed_at.get,
         )
 
     def _resolver(self) -> Resolver:

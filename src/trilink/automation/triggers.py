@@ -15,6 +15,7 @@ fired during the current stay inside its radius. The index calls ``on_fire`` wit
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -42,6 +43,8 @@ from trilink.kernel import AvailabilityChanged, Context, DeviceEventFired, Kerne
 log = logging.getLogger(__name__)
 
 ProximityState = Literal["outside", "armed", "done"]
+#: see :meth:`TriggerIndex.gates`
+Gate = Literal[True] | tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,9 @@ class TriggerIndex:
         self._motion = MotionTracker()
         self._all: dict[str, Armed] = {}
         self._by_property: dict[tuple[str, int, int], list[Armed]] = {}
+        #: by property key: which changes can matter to its triggers (see :meth:`gates`)
+        self._gates: dict[tuple[str, int, int], Gate] = {}
+        self._shared_gates: dict[tuple[float, float], tuple[float, float]] = {}
         self._by_event: dict[tuple[str, int, int], list[Armed]] = {}
         self._by_availability: dict[str, list[Armed]] = {}
         self._by_position: dict[str, list[Armed]] = {}
@@ -150,6 +156,7 @@ class TriggerIndex:
         slot = self._slot(armed)
         if slot is not None:
             slot.append(armed)
+        self._regate(armed)
         t = armed.trigger
         if isinstance(t, TimeTrigger | SunTrigger):
             self._schedule(armed, self.kernel.clock.now())
@@ -167,6 +174,7 @@ class TriggerIndex:
         self.timers.cancel("for/" + armed.key)
         self.timers.cancel("at/" + armed.key)
         armed.pending = None
+        self._regate(armed)
         if isinstance(armed.trigger, ProximityTrigger):
             self._motion.forget(armed.key)
 
@@ -200,9 +208,56 @@ class TriggerIndex:
             return event.did in self._by_availability
         return False
 
-    def property_watched(self) -> dict[tuple[str, int, int], list[Armed]]:
-        """The armed property triggers by ``(did, siid, piid)`` (read-only; for the fast path)."""
-        return self._by_property
+    def gates(self) -> dict[tuple[str, int, int], Gate]:
+        """Which property changes can matter, by ``(did, siid, piid)`` (read-only; for the fast path).
+
+        A key is present while a trigger listens to it or it is a device's coordinate.
+        ``True``: every change must be handled in full; ``(low, high)``: only a number
+        strictly between the two can match (every trigger on the key is an ``above``/``below``
+        one without a pending ``for``), so the event listener drops other changes with one
+        comparison and a single dictionary lookup.
+        """
+        return self._gates
+
+    def refresh_coordinates(self) -> None:
+        """Re-read which properties are coordinates (after :meth:`PresenceBook.refresh`)."""
+        keys = set(self._gates) | set(self.presence.coordinates)
+        for key in keys:
+            self._regate_key(key)
+
+    def _regate(self, armed: Armed) -> None:
+        if isinstance(armed.trigger, PropertyTrigger):
+            self._regate_key(armed.trigger.ref.key)
+
+    def _regate_key(self, key: tuple[str, int, int]) -> None:
+        armed_list = self._by_property.get(key)
+        if not armed_list:
+            self._by_property.pop(key, None)
+            if key in self.presence.coordinates:
+                self._gates[key] = True
+            else:
+                self._gates.pop(key, None)
+            return
+        if key in self.presence.coordinates:
+            self._gates[key] = True
+            return
+        low, high = math.inf, -math.inf
+        for one in armed_list:
+            trigger = one.trigger
+            assert isinstance(trigger, PropertyTrigger)
+            above, below = trigger.above, trigger.below
+            if (
+                one.pending is not None
+                or trigger.from_ is not None
+                or trigger.to is not None
+                or (above is None and below is None)
+            ):
+                self._gates[key] = True
+                return
+            low = min(low, -math.inf if above is None else above)
+            high = max(high, math.inf if below is None else below)
+        # shared entries: many keys have the same bounds
+        self._gates[key] = self._shared_gates.setdefault((low, high), (low, high))
 
     def handle_property(self, event: PropertyChanged, key: tuple[str, int, int], coordinate: bool) -> None:
         """Fire the property triggers on ``key`` that the change matches; track positions."""
@@ -272,6 +327,7 @@ class TriggerIndex:
     def start_for(self, armed: Armed, deadline: float, values: dict[str, Any], start: Any) -> None:
         """Start (or restore) a pending ``for`` that fires at ``deadline`` if the state still holds."""
         armed.pending = (deadline, values, start)
+        self._regate(armed)
         self.timers.start("for/" + armed.key, deadline, lambda: self._for_elapsed(armed))
         if armed.durable:
             self.hooks.for_started(armed)
@@ -280,6 +336,7 @@ class TriggerIndex:
         if armed.pending is None:
             return
         armed.pending = None
+        self._regate(armed)
         self.timers.cancel("for/" + armed.key)
         if armed.durable:
             self.hooks.for_ended(armed)
@@ -289,6 +346,7 @@ class TriggerIndex:
         if pending is None or self._all.get(armed.key) is not armed:
             return
         armed.pending = None
+        self._regate(armed)
         # the stored record goes first: a crash after this point cannot fire it twice
         if armed.durable:
             self.hooks.for_ended(armed)

@@ -221,7 +221,7 @@ class Kernel:
             ts = self.clock.now()
         old = values.get(key)
         if old is not None and old[0] == value and type(old[0]) is type(value):
-            values[key] = (value, ts)
+            # a reading's timestamp is when its value last changed ("since"), as in the store
             return False
         values[key] = (value, ts)
         context = self._device_ctx[did]
