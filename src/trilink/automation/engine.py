@@ -240,6 +240,10 @@ class AutomationEngine:
         """The same as :meth:`load_yaml` from already-parsed data (API JSON; no line numbers)."""
         return self._load(Located(data, source, {}))
 
+    def check_data(self, data: Any, source: str) -> list[DefinitionError]:
+        """Validate definitions exactly as :meth:`load_data` would, without loading or storing them."""
+        return list(parse_document(Located(data, source, {}), self.kernel, self.home_id, self._zones, self._scenes).errors)
+
     def _load(self, located: Located) -> LoadReport:
         parsed = parse_document(located, self.kernel, self.home_id, self._zones, self._scenes)
         loaded: list[str] = []

@@ -48,7 +48,8 @@ class Plan:
 
     ``steps`` are the commands; ``facts`` answer a question; ``automation`` is an
     automation definition to save once confirmed; ``problems`` say what could not be
-    planned (no such device, a value out of range), in the request's language.
+    planned (no such device, a value out of range); ``reply`` is the answer in the
+    request's language.
     """
 
     language: Language
@@ -56,7 +57,10 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     automation: dict[str, Any] | None = None
-    problems: list[str] = field(default_factory=list)
+    #: the automation's actions as steps (for the answer; they are not sent now)
+    automation_steps: list[Step] = field(default_factory=list)
+    #: what could not be planned: ``(code, detail)``, rendered by :mod:`trilink.copilot.answers`
+    problems: list[tuple[str, str]] = field(default_factory=list)
     reply: str = ""
     engine: str = "offline"
 
