@@ -18,9 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trilink import __version__
 from trilink.api.auth import BearerAuth, install_token_redaction
 from trilink.api.errors import error_response, install_error_handlers
-from trilink.api.facade import HubFacade, automations_of
+from trilink.api.facade import HubFacade, automations_of, copilot_of
 from trilink.api.live import DEFAULT_CLIENT_QUEUE, DEFAULT_RECENT, LiveFeed, live_router
 from trilink.api.routes_automations import automations_router, install_automation_errors
+from trilink.api.routes_copilot import copilot_router
 from trilink.api.routes_devices import devices_router
 from trilink.api.routes_system import system_router
 
@@ -115,4 +116,7 @@ def create_app(
     if engine is not None:
         install_automation_errors(app)
         app.include_router(automations_router(engine))
+    copilot = copilot_of(hub)
+    if copilot is not None:
+        app.include_router(copilot_router(copilot))
     return app

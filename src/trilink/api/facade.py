@@ -156,3 +156,48 @@ def automations_of(hub: HubFacade) -> AutomationsEngine | None:
     """The hub's automation engine, or ``None`` for a hub without one (the routes are left out then)."""
     engine: AutomationsEngine | None = getattr(hub, "automations", None)
     return engine
+
+
+class CopilotReply(Protocol):
+    """A copilot reply (``trilink.copilot.service.Reply``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        ...
+
+
+class CopilotService(Protocol):
+    """The copilot as the API uses it (``trilink.copilot.service.Copilot``).
+
+    ``say`` raises ``ValueError`` for a request it refuses (empty, too long, unknown room);
+    ``confirm`` raises a ``KeyError`` for an unknown, expired or someone else's plan.
+    """
+
+    async def say(
+        self,
+        text: str,
+        *,
+        person_id: str | None = None,
+        room: str | None = None,
+        dry_run: bool = False,
+        owner: str | None = None,
+        actor: Any = None,
+    ) -> CopilotReply:
+        """Understand, plan and carry out (or hold) a request."""
+        ...
+
+    async def confirm(
+        self, confirmation_id: str, *, owner: str | None = None, actor: Any = None
+    ) -> CopilotReply:
+        """Carry out a held plan."""
+        ...
+
+    def cancel(self, confirmation_id: str, *, owner: str | None = None) -> bool:
+        """Drop a held plan."""
+        ...
+
+
+def copilot_of(hub: HubFacade) -> CopilotService | None:
+    """The hub's copilot, or ``None`` (the routes are left out then)."""
+    service: CopilotService | None = getattr(hub, "copilot", None)
+    return service

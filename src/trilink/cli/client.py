@@ -108,6 +108,8 @@ def _error_message(status: int, text: str) -> str:
 def _decode(status: int, text: str) -> Any:
     if status >= 400:
         raise click.ClickException(_error_message(status, text))
+    if status == 204:
+        return None
     try:
         return json.loads(text)
     except ValueError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from trilink import __version__
-from trilink.cli import automation, client, serve
+from trilink.cli import automation, client, copilot, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +17,7 @@ def cli() -> None:
 serve.register(cli)
 client.register(cli)
 automation.register(cli)
+copilot.register(cli)
 
 
 def main() -> None:

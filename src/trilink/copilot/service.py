@@ -131,6 +131,7 @@ def _step_dict(step: Step) -> dict[str, Any]:
 class _Held:
     plan: Plan
     person_id: str | None
+    owner: str | None
     expires: float
 
 
@@ -199,9 +200,14 @@ class Copilot:
         person_id: str | None = None,
         room: str | None = None,
         dry_run: bool = False,
+        owner: str | None = None,
         actor: Callable[[], Context] | None = None,
     ) -> Reply:
-        """Handle one request. Raises ``ValueError`` for empty or over-long text."""
+        """Handle one request. Raises ``ValueError`` for empty or over-long text or an unknown room.
+
+        ``person_id`` is who speaks (for "me"), ``room`` where (for "here"); ``owner`` is
+        who may confirm a held plan (an API token id); ``actor`` makes the commands' context.
+        """
         text = text.strip()
         if not text:
             raise ValueError("say something: the text is empty")
@@ -223,7 +229,7 @@ class Copilot:
         if plan.needs_confirmation:
             self._expire()
             cid = secrets.token_urlsafe(12)
-            self._held[cid] = _Held(plan, person_id, self.kernel.clock.now() + CONFIRM_TTL_S)
+            self._held[cid] = _Held(plan, person_id, owner, self.kernel.clock.now() + CONFIRM_TTL_S)
             return Reply(render(plan, mode="confirm"), plan, "needs_confirmation", confirmation_id=cid)
         return await self._carry_out(plan, person_id, actor)
 
