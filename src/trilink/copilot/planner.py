@@ -127,6 +127,11 @@ class Planner:
         spec = self.kernel.registry.devices[device.did].spec
         feature = intent.target.feature
         name = intent.name
+        explicit = bool(intent.target.names) or device.kind in intent.target.kinds
+        if not explicit and name in ("turn_on", "turn_off"):
+            # "turn off the bedroom" / "everything": what has a power switch, not the lock or the car
+            if device.kind in ("car", "phone", "lock", "curtain", "vacuum") or caps.power(spec) is None:
+                return []
         if device.kind == "curtain" and name in ("turn_on", "turn_off"):
             name = "open" if name == "turn_on" else "close"
         if device.kind == "vacuum" and name in ("turn_on", "turn_off"):
@@ -222,8 +227,16 @@ class Planner:
     def _power_first(
         self, device: NamedDevice, spec: Any, service: str | None, steps: list[Step]
     ) -> list[Step]:
-        """Switch a device on before setting its values, if it is off (an AC told 24 °C)."""
-        prop = caps.find_property(spec, "on", service=service, writable=True) if service else caps.power(spec)
+        """Switch a device on before setting its values, if it is off (an AC told 24 °C).
+
+        The switch is the ``on`` of the service being set (the car's climate for its
+        cabin temperature); lights, ACs and fans also use their main switch for values
+        in other services (an AC's fan level).
+        """
+        svc_name = service or next((svc.name for svc in spec.services if svc.iid == steps[0].siid), None)
+        prop = caps.find_property(spec, "on", service=svc_name, writable=True) if svc_name else None
+        if prop is None and device.kind in ("air-conditioner", "light", "fan"):
+            prop = caps.power(spec)
         if prop is None or any(s.siid == prop.siid and s.iid == prop.iid for s in steps):
             return steps
         reading = self.kernel.state.get(device.did, prop.siid, prop.iid)
