@@ -128,10 +128,10 @@ class Planner:
         feature = intent.target.feature
         name = intent.name
         explicit = bool(intent.target.names) or device.kind in intent.target.kinds
-        if not explicit and name in ("turn_on", "turn_off"):
+        broad_skip = device.kind in ("car", "phone", "lock", "curtain", "vacuum") or caps.power(spec) is None
+        if not explicit and name in ("turn_on", "turn_off") and broad_skip:
             # "turn off the bedroom" / "everything": what has a power switch, not the lock or the car
-            if device.kind in ("car", "phone", "lock", "curtain", "vacuum") or caps.power(spec) is None:
-                return []
+            return []
         if device.kind == "curtain" and name in ("turn_on", "turn_off"):
             name = "open" if name == "turn_on" else "close"
         if device.kind == "vacuum" and name in ("turn_on", "turn_off"):
