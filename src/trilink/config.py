@@ -89,6 +89,26 @@ class MqttConfig(_Strict):
         )
 
 
+class LLMConfig(_Strict):
+    """An OpenAI-compatible chat endpoint for the copilot (optional; the offline engine is the default).
+
+    The key comes from the environment variable named by ``api_key_env``, never the file.
+    ``TRILINK_LLM_BASE_URL`` / ``TRILINK_LLM_MODEL`` / ``TRILINK_LLM_API_KEY`` /
+    ``TRILINK_LLM_TIMEOUT`` configure the same without a file.
+    """
+
+    base_url: str = Field(min_length=1, examples=["http://127.0.0.1:8000/v1"])
+    model: str = Field(min_length=1, examples=["MiMo-V2-Flash"])
+    api_key_env: str | None = "TRILINK_LLM_API_KEY"
+    timeout_s: float = Field(default=8.0, gt=0, le=120)
+
+
+class CopilotConfig(_Strict):
+    """The copilot: an optional language model; without one it works offline."""
+
+    llm: LLMConfig | None = None
+
+
 class HubConfig(_Strict):
     """Everything ``trilink run`` needs."""
 
@@ -99,6 +119,7 @@ class HubConfig(_Strict):
     command_timeout: float = Field(default=5.0, gt=0, le=300)
     #: YAML files of automations, scenes and zones loaded at every start (see docs/automations.md)
     automations: tuple[Path, ...] = ()
+    copilot: CopilotConfig = CopilotConfig()
 
 
 def parse_config(data: Any, source: str = "config") -> HubConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,10 @@ from trilink.automation.engine import AutomationEngine
 from trilink.automation.errors import DefinitionError
 from trilink.automation.persist import StoredDocument
 from trilink.clock import Clock, SystemClock
-from trilink.config import HubConfig
+from trilink.config import ConfigError, HubConfig, LLMConfig
+from trilink.copilot.llm import LLMEngine
+from trilink.copilot.llm_settings import LLMConfigError, LLMSettings
+from trilink.copilot.service import Copilot
 from trilink.kernel import SYSTEM, Home, Kernel
 from trilink.store import SQLiteStore, StoreRecorder, has_tokens, issue_token, verify_token
 from trilink.store.automation import SQLiteAutomationStore
@@ -75,6 +79,14 @@ class Hub:
             SQLiteAutomationStore(self.store, clock=self.clock.now, document=StoredDocument),
             home_id=config.home.id,
         )
+        self.llm = _language_model(config.copilot.llm, self.kernel)
+        self.copilot = Copilot(
+            self.kernel,
+            home_id=config.home.id,
+            automations=self.automations,
+            llm=self.llm,
+            llm_timeout_s=self.llm.settings.timeout_s + 1 if self.llm is not None else 10.0,
+        )
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._app: Any = None
@@ -103,6 +115,10 @@ class Hub:
             "mqtt": self.transport.stats,
             "store": self.recorder.stats,
             "automations": self.automations.stats,
+            "copilot": {
+                **self.copilot.stats,
+                "llm": self.llm.settings.model if self.llm is not None else None,
+            },
             "event_listener_errors": self.kernel.bus.listener_errors,
         }
 
@@ -191,6 +207,23 @@ class Hub:
                 await asyncio.wait_for(self._server_task, 5)
             self._server = self._server_task = None
         await self.automations.stop()
+        if self.llm is not None:
+            await self.llm.aclose()
         await self.transport.stop()
         self.recorder.stop()
         self.store.close()
+
+
+def _language_model(config: LLMConfig | None, kernel: Kernel) -> LLMEngine | None:
+    """The copilot's language model from the config file, else from ``TRILINK_LLM_*``; ``None`` if neither."""
+    try:
+        if config is None:
+            settings = LLMSettings.from_env()
+        else:
+            key = os.environ.get(config.api_key_env) if config.api_key_env else None
+            settings = LLMSettings(
+                config.base_url, config.model, api_key=key or None, timeout_s=config.timeout_s
+            )
+    except LLMConfigError as exc:
+        raise ConfigError(f"copilot.llm: {exc}") from exc
+    return LLMEngine.for_kernel(settings, kernel) if settings is not None else None

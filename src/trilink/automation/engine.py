@@ -242,7 +242,11 @@ class AutomationEngine:
 
     def check_data(self, data: Any, source: str) -> list[DefinitionError]:
         """Validate definitions exactly as :meth:`load_data` would, without loading or storing them."""
-        return list(parse_document(Located(data, source, {}), self.kernel, self.home_id, self._zones, self._scenes).errors)
+        return list(
+            parse_document(
+                Located(data, source, {}), self.kernel, self.home_id, self._zones, self._scenes
+            ).errors
+        )
 
     def _load(self, located: Located) -> LoadReport:
         parsed = parse_document(located, self.kernel, self.home_id, self._zones, self._scenes)

@@ -216,6 +216,37 @@ _WHY = {
 }
 
 
+_ERRORS = {
+    "device-offline": {"en": "the device is offline", "zh": "设备离线", "ja": "機器がオフラインです"},
+    "timeout": {"en": "the device did not answer", "zh": "设备没有响应", "ja": "機器が応答しません"},
+    "no-transport": {
+        "en": "the device cannot be reached",
+        "zh": "无法连接设备",
+        "ja": "機器に接続できません",
+    },
+    "refused": {
+        "en": "the device refused ({m})",
+        "zh": "设备拒绝了（{m}）",
+        "ja": "機器が拒否しました（{m}）",
+    },
+    "invalid": {
+        "en": "the value is not allowed ({m})",
+        "zh": "数值不允许（{m}）",
+        "ja": "その値は使えません（{m}）",
+    },
+    "error": {"en": "something went wrong ({m})", "zh": "出错了（{m}）", "ja": "エラーが発生しました（{m}）"},
+}
+
+
+def error_text(error: str, language: Language) -> str:
+    """A step's error (``code`` or ``code: detail`` from the service) in the request's language."""
+    code, _, detail = error.partition(": ")
+    templates = _ERRORS.get(code)
+    if templates is None:
+        return error
+    return templates[_lang(language)].format(m=detail)
+
+
 def _lang(language: str) -> str:
     return language if language in _T else "en"
 
@@ -322,7 +353,9 @@ def render(plan: Plan, *, mode: str, results: Sequence[tuple[Step, str | None]] 
         if ok:
             parts.append(t["done"].format(x=t["sep"].join(step_phrase(s, plan.language) for s in ok)))
         for s, err in failed:
-            parts.append(t["failed"].format(x=step_phrase(s, plan.language), error=err))
+            parts.append(
+                t["failed"].format(x=step_phrase(s, plan.language), error=error_text(err, plan.language))
+            )
     elif steps:
         text = t["sep"].join(step_phrase(s, plan.language) for s in steps)
         why = plan.understanding.why

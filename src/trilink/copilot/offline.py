@@ -17,17 +17,27 @@ from trilink.copilot.vocabulary import Vocabulary
 
 
 def _richer(rules: Understanding, grammar: Understanding) -> bool:
-    """Whether the rules' reading says more than the grammar's."""
-    if rules.why is not None or len(rules.intents) > len(grammar.intents):
+    """Whether the rules' reading says more than the grammar's, without contradicting it.
+
+    The grammar's reading of a phrasing it knows is trusted: the rules win only when
+    they keep its intent names and values and add something (a need behind the words,
+    another intent, a car feature, a value or a change the grammar lost).
+    """
+    if rules.why is not None:
         return True
-    for r, g in zip(rules.intents, grammar.intents, strict=False):
-        if r.name in ("automation", "query") and g.name != r.name:
-            return True
+    g_intents, r_intents = grammar.intents, rules.intents
+    if [i.name for i in r_intents[: len(g_intents)]] != [i.name for i in g_intents]:
+        # a different reading: the rules win for what the grammar has no intents for
+        return any(i.name == "automation" or i.target.feature is not None for i in r_intents)
+    more = len(r_intents) > len(g_intents)
+    for r, g in zip(r_intents, g_intents, strict=False):
+        if not set(g.values) <= set(r.values) or not set(g.deltas) <= set(r.deltas):
+            return False
         if r.target.feature is not None and g.target.feature is None:
-            return True
+            more = True
         if set(r.values) - set(g.values) or set(r.deltas) - set(g.deltas):
-            return True
-    return False
+            more = True
+    return more
 
 
 class OfflineEngine:

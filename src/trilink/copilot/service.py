@@ -24,7 +24,8 @@ from trilink.copilot.plan import Plan, Step
 from trilink.copilot.planner import Planner
 from trilink.copilot.targets import RoomConcept
 from trilink.copilot.vocabulary import Vocabulary
-from trilink.kernel import Context, Kernel
+from trilink.kernel import CommandTimeout, Context, DeviceOffline, DeviceRefused, Kernel, NoTransport
+from trilink.model import InvalidValue
 
 log = logging.getLogger(__name__)
 
@@ -234,25 +235,21 @@ class Copilot:
         return await self._carry_out(plan, person_id, actor)
 
     async def confirm(
-        self,
-        confirmation_id: str,
-        *,
-        person_id: str | None = None,
-        actor: Callable[[], Context] | None = None,
+        self, confirmation_id: str, *, owner: str | None = None, actor: Callable[[], Context] | None = None
     ) -> Reply:
-        """Send a held plan. Raises :class:`UnknownConfirmation`."""
+        """Send a held plan. Raises :class:`UnknownConfirmation` (also for someone else's plan)."""
         self._expire()
         held = self._held.get(confirmation_id)
-        if held is None or (held.person_id is not None and held.person_id != person_id):
+        if held is None or held.owner != owner:
             raise UnknownConfirmation(confirmation_id)
         del self._held[confirmation_id]
         self.stats["confirmed"] += 1
-        return await self._carry_out(held.plan, person_id, actor)
+        return await self._carry_out(held.plan, held.person_id, actor)
 
-    def cancel(self, confirmation_id: str, *, person_id: str | None = None) -> bool:
+    def cancel(self, confirmation_id: str, *, owner: str | None = None) -> bool:
         """Drop a held plan; whether there was one."""
         held = self._held.get(confirmation_id)
-        if held is None or (held.person_id is not None and held.person_id != person_id):
+        if held is None or held.owner != owner:
             return False
         del self._held[confirmation_id]
         return True
@@ -308,6 +305,7 @@ class Copilot:
         return Reply(text, plan, "failed" if failed else "done", results=results, automation_id=automation_id)
 
     async def _send(self, step: Step, context: Context) -> str | None:
+        """Send one step; ``None`` if it worked, else what went wrong as ``code`` or ``code: detail``."""
         try:
             if step.kind == "set":
                 outcome = await self.kernel.set_property(step.did, step.siid, step.iid, step.value, context)
@@ -315,8 +313,15 @@ class Copilot:
                 outcome = await self.kernel.call_action(
                     step.did, step.siid, step.iid, list(step.args), context
                 )
-        except Exception as exc:  # offline, timeout, refused, invalid: the person hears which
-            return str(exc) or type(exc).__name__
+        except DeviceRefused as exc:
+            return f"refused: {exc.device_message or exc.device_code}"
+        except (DeviceOffline, CommandTimeout, NoTransport) as exc:
+            return exc.code
+        except InvalidValue as exc:
+            return f"invalid: {exc.detail}"
+        except Exception as exc:  # anything else: the person hears it, the log has the trace
+            log.exception("copilot step %s failed", step)
+            return f"error: {exc}"
         if not outcome.ok:
-            return outcome.message or f"code {outcome.code}"
+            return f"refused: {outcome.message or outcome.code}"
         return None

@@ -311,7 +311,7 @@ class Kernel:
             raise CommandTimeout(did, f"no answer from the device within {limit:g} s") from None
         if not outcome.ok:
             message = f"{what}: device refused ({outcome.code}) {outcome.message}".rstrip()
-            raise DeviceRefused(did, message, outcome.code)
+            raise DeviceRefused(did, message, outcome.code, outcome.message)
         return outcome
 
     async def set_property(

@@ -37,9 +37,11 @@ class DeviceRefused(CommandError):
 
     code = "device-refused"
 
-    def __init__(self, did: str, message: str, device_code: int) -> None:
+    def __init__(self, did: str, message: str, device_code: int, device_message: str = "") -> None:
         super().__init__(did, message)
         self.device_code = device_code
+        #: the device's own words, if it gave any
+        self.device_message = device_message
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with the device's own code."""

@@ -23,6 +23,7 @@ BUILTIN_MODELS: tuple[str, ...] = (
     "trilink.curtain.sim1",
     "trilink.vacuum.sim1",
     "trilink.plug.sim1",
+    "trilink.fan.sim1",
     "trilink.sensor_ht.sim1",
     "trilink.car.sim1",
     "trilink.phone.sim1",
