@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from trilink.copilot.grammar import MAX_CHARS, GrammarEngine, zh_grammar_order
@@ -222,12 +220,9 @@ def test_out_of_scope_is_none(engine: GrammarEngine, language: str, text: str) -
     ],
 )
 @pytest.mark.parametrize("language", ["en", "zh", "ja"])
-def test_malformed_input_never_raises_and_is_quick(engine: GrammarEngine, text: str, language: str) -> None:
-    t0 = time.perf_counter()
+def test_malformed_input_never_raises(engine: GrammarEngine, text: str, language: str) -> None:
     u = engine.understand(text, VOCAB, language)  # type: ignore[arg-type]
-    elapsed = time.perf_counter() - t0
     assert u is None or isinstance(u, Understanding)
-    assert elapsed < 0.5
 
 
 def test_long_input_is_not_matched(engine: GrammarEngine) -> None:
@@ -277,20 +272,6 @@ def test_names_are_data_not_templates(engine: GrammarEngine) -> None:
     odd = Vocabulary((NamedDevice("odd", "Lamp (2) [x]", (), "kitchen", "light"),), ROOMS)
     assert engine.understand("turn on lamp (2) [x]", odd, "en") is not None
     assert engine.understand("turn on lamp 2", odd, "en") is None
-
-
-def test_p95_latency_with_a_20_device_home(engine: GrammarEngine) -> None:
-    assert len(VOCAB.devices) == 20
-    texts = [(lang, text) for lang, text, *_ in CASES] + [("en", "it's too hot"), ("zh", "今天天气怎么样")]
-    timings = []
-    for _ in range(3):
-        for language, text in texts:
-            t0 = time.perf_counter()
-            engine.understand(text, VOCAB, language)  # type: ignore[arg-type]
-            timings.append(time.perf_counter() - t0)
-    timings.sort()
-    p95 = timings[int(len(timings) * 0.95)]
-    assert p95 < 0.020, f"p95 {p95 * 1000:.1f} ms"
 
 
 def test_a_matcher_failure_is_not_understood(monkeypatch: pytest.MonkeyPatch) -> None:

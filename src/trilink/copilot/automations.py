@@ -172,7 +172,9 @@ def understand(reading: Reading, speaker: str | None) -> Intent | None:
     then = after or before
     if not then:
         return None
-    cond_marks = [m for m in reading.marks if lo <= m.start < hi]
+    cond_marks = [
+        m for m in reading.marks if lo <= m.start < hi or (m.kind == "person" and lo - 24 <= m.start < lo)
+    ]
     built = _build(reading, found, cond_marks, speaker)
     if built is None:
         return Intent("unknown")
@@ -325,7 +327,7 @@ def _person(reading: Reading, cond_marks: list[Mark], speaker: str | None) -> st
 def _phone(reading: Reading, cond_marks: list[Mark], speaker: str | None) -> str | None:
     person = _person(reading, cond_marks, speaker)
     for p in reading.tables.people:
-        if p.id == person and p.phone_did:
+        if p.id == person and p.phone_did in reading.tables.devices:
             return p.phone_did
     phones = [d.did for d in reading.tables.vocabulary.devices if d.kind == "phone"]
     return phones[0] if len(phones) == 1 else None

@@ -68,6 +68,7 @@ class Said:
     people: list[Mark] = field(default_factory=list)
     scenes: list[str] = field(default_factory=list)
     rooms: list[str] = field(default_factory=list)
+    room_words: list[str] = field(default_factory=list)  # the rooms as said
     here: bool = False
     everything: bool = False
     kinds: list[str] = field(default_factory=list)
@@ -112,6 +113,7 @@ def gather(marks: tuple[Mark, ...] | list[Mark]) -> Said:
             s.scenes.append(m.value)
         elif k == "room":
             s.rooms.append(m.value)
+            s.room_words.append(m.detail or m.value)
         elif k == "here":
             s.here = True
         elif k in ("all", "home"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from trilink.copilot import questions
-from trilink.copilot.clauses import Said, gather, split, to_value
+from trilink.copilot.clauses import Said, anchored, gather, split, to_value
 from trilink.copilot.intent import Intent, Target
 from trilink.copilot.values import Settings, settings
 from trilink.copilot.wording import Mark, Reading
@@ -56,6 +56,8 @@ _VERB_KIND: Final = {"lock": "lock", "unlock": "lock", "clean": "vacuum", "dock"
 _GENERIC_DOCK: Final = re.compile(r"^(?:回家|回去|go home|戻って|戻して|帰して|帰らせて)$")
 _CLEANING: Final = re.compile(r"扫|掃除|clean|vacuum|sweep|hoover")
 _CHARGING: Final = re.compile(r"充|charg")
+#: room words that also mean the front door
+_DOOR_ROOM: Final = re.compile(r"玄関|玄关|门口|entrance|entryway|foyer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ def command(reading: Reading, said: Said, carry: Carry | None) -> Outcome:
     if said.scenes and (not verbs or verbs[0].value in ("on", "start", "open")):
         return Outcome(tuple(Intent("scene", values={"scene": s}) for s in said.scenes))
     cleaning = any(v.value == "clean" or _CLEANING.search(v.detail or "") for v in verbs)
-    main = next((v for v in verbs if v.value != "clean"), None)
+    main = next((v for v in verbs if v.value.startswith(("up", "down"))), None)  # "开低一点"
+    main = main or next((v for v in verbs if v.value != "clean"), None)
     verb = main.value if main is not None else ("clean" if cleaning else None)
     verb_said = (main.detail or "") if main is not None else ""
 
@@ -108,6 +111,9 @@ def command(reading: Reading, said: Said, carry: Carry | None) -> Outcome:
     own = said.has_target or bool(said_kinds)
     if not own and carry is not None:
         kinds = list(carry.kinds)
+    elif own and carry is not None and not kinds and said.rooms and not said.everything:
+        kinds = list(carry.kinds)  # "把卧室空调关掉，客厅的打开": the living room's AC
+        said_kinds = [k for k in carry.target.kinds if k in kinds] or list(carry.kinds)
     feature = features[0] if features else None
     said_verb = verb is not None
     if "charging" not in features and any(
@@ -133,8 +139,12 @@ def command(reading: Reading, said: Said, carry: Carry | None) -> Outcome:
     else:
         return Outcome(())
     if not kinds and not target.names:
-        if verb == "on" and target.rooms and not found.any:
-            implied: tuple[str, ...] = ("light",)  # "turn on the kitchen": its lights
+        if verb in ("open", "close", "lock", "unlock") and _DOOR_ROOM.search(" ".join(said.room_words)):
+            implied: tuple[str, ...] = ("lock",)  # "玄関を開けて": the front door
+        elif verb in ("open", "close") and target.rooms and not found.any:
+            implied = ("curtain",)  # "open up the living room": its curtains
+        elif verb == "on" and target.rooms and not found.any:
+            implied = ("light",)  # "turn on the kitchen": its lights
         else:
             implied = _implied_kinds(verb, verb_said, found, feature)
         if not implied and not own:
@@ -303,6 +313,12 @@ def clause_intents(reading: Reading, start: int = 0, end: int | None = None) -> 
                 pending = marks
             continue
         pending = ()
+        if (
+            clause.asked
+            and not (said.verbs or said.modes or said.levels or said.colors)
+            and not any(anchored(reading, n) for n in said.numbers)
+        ):
+            continue  # a question this engine does not know is not a command ("車の充電は？")
         result = command(reading, said, carry)
         timed = timed or result.timed
         done.append((marks, carry, list(result.intents)))

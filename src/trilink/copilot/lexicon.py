@@ -28,9 +28,13 @@ Other tables
 :data:`KIND_WORDS` (device kinds of :data:`trilink.copilot.intent.KINDS`),
 :data:`MODE_WORDS` (air-conditioner modes), :data:`HERE_WORDS`, :data:`ALL_WORDS`,
 :data:`HOME_WORDS`, :data:`LEVEL_WORDS` and :data:`PLACE_WORDS` are plain words.
-:data:`VERB_PATTERNS` holds the verbs (on, off, open, close, lock, unlock, start, stop,
-pause, dock, charge, up, down) as regular-expression fragments, because verbs bend
-("turn the light off", "把灯关掉", "消して"); they are matched against lower-cased text.
+:data:`VERB_PATTERNS` holds the verbs (on, off, open, close, lock, unlock, clean, start,
+stop, pause, dock, up, down) as regular-expression fragments, because verbs bend ("turn
+the light off", "把灯关掉", "消して"); they are matched against lower-cased text, the lock
+verbs (:data:`EARLY_VERBS`) before device kinds because kind words sit inside them
+("把门锁上", "鍵をかけて"). :data:`FEATURE_WORDS` pick a part of a device (the car's
+charging — "charge", "充电", "充電" — and its climate); :data:`PROTECTED_WORDS` are words
+whose characters are verbs elsewhere ("开关" is a switch, "离开" is leaving).
 """
 
 from __future__ import annotations
@@ -162,9 +166,9 @@ KIND_WORDS: Final[dict[str, Words]] = {
         "ja": ("温湿度計", "温度計", "センサー", "湿度計"),
     },
     "car": {
-        "en": ("the car", "my car", "car", "vehicle", "ev"),
-        "zh": ("汽车", "车子", "爱车", "电车", "车", "車"),
-        "ja": ("自動車", "マイカー", "クルマ", "くるま", "車"),
+        "en": ("car doors", "car door", "the car", "my car", "car", "vehicle", "ev"),
+        "zh": ("汽车", "车子", "爱车", "电车", "车门", "车锁", "车", "車"),
+        "ja": ("車のドア", "車のカギ", "車の鍵", "自動車", "マイカー", "クルマ", "くるま", "車"),
     },
     "phone": {
         "en": ("phone", "mobile", "cellphone", "cell phone", "smartphone"),
@@ -371,6 +375,7 @@ VERB_PATTERNS: Final[dict[str, Words]] = {
     "off": {
         "en": (
             r"\b(?P<v>turn|switch|power|shut|flip|put|cut)\b(?:\s+[^\s,.;!?]+){0,6}?\s+(?P<p>off)\b",
+            r"\b(?P<v>left|leave)\b(?:\s+[^\s,.;!?]+){0,4}?\s+(?P<p>on)\b",  # "I left the lights on"
             r"\b(?:turn|switch|power|shut|flip|cut)\s+off\b",
             r"\bshut down\b",
             r"\bkill\b",

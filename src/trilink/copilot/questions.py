@@ -49,7 +49,7 @@ _SUBJECTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             "battery",
             r"\bbattery\b|\bcharged?\b|\bjuice\b|\bstate of charge\b|\bpercent(?:age)?\b"
             r"|电量|多少电|电池|剩多少电|还有电|没电|充满了?吗|充好了?吗"
-            r"|バッテリー|充電(?:は|って|残量|どのくらい|何|でき|終わ)|残量|電池",
+            r"|バッテリー|充電(?:は|って|残量|でき|終わ)|充電[^、。]{0,6}(?:どれくらい|どのくらい|何|いくつ)|残量|電池",
         ),
         (
             "locked",
@@ -67,7 +67,12 @@ _SUBJECTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             r"|哪些.*开着|什么.*开着|开着什么|有什么.*(?:开着|没关)|有没有.*没关|哪.*没关|啥.*开着"
             r"|何が(?:つい|点い|動い)て|つけっぱなし|付けっぱなし|つけっ放し|どれが(?:つい|点い)て",
         ),
-        ("where", r"\bwhere\b|在哪|哪里|哪儿|在什么地方|どこ"),
+        (
+            "where",
+            r"\bwhere\b|\bis \S+ (?:home|back)(?: yet)?\b|\bhas \S+ (?:got|gotten|come) (?:home|back)\b"
+            r"|在哪|哪里|哪儿|在什么地方|到家了?(?:吗|没)|回来了?(?:吗|没)|在家(?:吗|没|不)"
+            r"|どこ|(?:家に)?(?:いる|帰って(?:る|き(?:た|てる)))(?:\?|？|か|の|$)",
+        ),
         ("humidity", r"\bhumid(?:ity)?\b|湿度|潮不潮|湿不湿"),
         (
             "temperature",
@@ -84,6 +89,7 @@ _SUBJECTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             "state",
             r"^\s*(?:is|are)\b.*\b(?:on|off|open|closed|shut|running|charging|cleaning|doing|working)\b"
             r"|\bwhat(?:'s| is)\b.*\bdoing\b|\bstatus\b|\bstill (?:on|running)\b"
+            r"|\bdid (?:you|i|we|someone|anyone) (?:turn|switch|shut)\b.*\b(?:on|off)\b"
             r"|(?:开|关|亮)着(?:吗|没|呢|的吗)|(?:开|关)了(?:吗|没)|关没关|开没开|在(?:干|做)(?:嘛|什么)|状态|还开着|还在(?:扫|充|工作)"
             r"|(?:つい|点い|消え|開い|閉まっ|動い)て(?:る|います|いる)|状態",
         ),

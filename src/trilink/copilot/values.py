@@ -35,7 +35,9 @@ class Settings:
         return bool(self.values or self.deltas)
 
 
-def value_key(unit: str | None, attrs: list[str], kinds: list[str], feature: str | None) -> str | None:
+def value_key(
+    unit: str | None, attrs: list[str], kinds: list[str], feature: str | None, number: float = 0.0
+) -> str | None:
     """The value a number with ``unit`` sets, or ``None``."""
     if unit in ("celsius", "fahrenheit"):
         return "temperature"
@@ -57,6 +59,8 @@ def value_key(unit: str | None, attrs: list[str], kinds: list[str], feature: str
         return None if kinds else "brightness"
     if unit is not None:
         return None
+    if not kinds and not attrs and 16 <= number <= 32:
+        return "temperature"  # "set the bedroom to 22": a room's temperature
     if "air-conditioner" in kinds or feature == "climate":
         return "temperature"
     for kind, key in (
@@ -118,7 +122,7 @@ def settings(
         hint = verb.partition(":")[2] or None
         out.verb = None
     soft_only = all(m.detail == "soft" for m in said.modes)
-    if said.modes and not (soft_only and (direction or verb in ("off", "stop", "close"))):
+    if said.modes and verb not in ("off", "stop", "close") and not (soft_only and direction):
         out.values["mode"] = said.modes[0].value
     for c in said.colors:
         out.values["color_temperature"] = int(c.value)
@@ -127,7 +131,7 @@ def settings(
         return out
     for n in numbers:
         q = n.quantity
-        key = value_key(q.unit if q else None, attrs, kinds, feature)
+        key = value_key(q.unit if q else None, attrs, kinds, feature, number_value(n))
         if key is None or key in out.values:
             continue
         if key == "fan_speed" and q is not None and q.unit == "level":

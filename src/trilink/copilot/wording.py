@@ -126,7 +126,7 @@ _TRAD = str.maketrans(
 def normalise(text: str) -> str:
     """NFKC, lower case, plain apostrophes and spaces: the form every pattern is written for."""
     t = unicodedata.normalize("NFKC", text)
-    t = t.replace("’", "'").replace("‘", "'").replace("\u3000", " ")
+    t = t.replace("’", "'").replace("‘", "'").replace("\u3000", " ").replace(MASK, " ")
     return t.lower()
 
 
@@ -175,7 +175,7 @@ _HOME_RE: Final = _words_re({normalise(w): "home" for w in lx.all_words(lx.HOME_
 _EARLY_KIND_RE: Final = re.compile(r"\bgarage doors?\b|车库门|ガレージ(?:の)?(?:ドア|シャッター)")
 #: "vacuum the hallway": the kind word as the verb, at the start of a request
 _CLEAN_RE: Final = re.compile(
-    r"(?:^|(?<=please )|(?<=can you )|(?<=could you ))(?:vacuum|hoover)\b(?!\s+cleaner)"
+    r"(?:^|(?<=please )|(?<=can you )|(?<=could you ))(?:vacuum|hoover)\b(?!\s+cleaner)|掃除機を?かけ"
 )
 _PROTECTED_RE: Final = _words_re({normalise(w): "skip" for w in lx.all_words(lx.PROTECTED_WORDS)})
 
@@ -348,7 +348,7 @@ class _Work:
 
 
 class _Maker:
-    """Builds a mark from a match (a small callable class: mypy-friendly closures)."""
+    """Builds a mark of one kind from a match (``values`` maps the words said to values)."""
 
     def __init__(self, kind: MarkKind, values: dict[str, str] | None = None, value: str = "") -> None:
         self.kind = kind
@@ -403,10 +403,10 @@ def _values(work: _Work, language: Language, tables: Tables) -> None:
     for key, pattern in _VERBS[language]:
         if key in lx.EARLY_VERBS:
             work.scan(pattern, _VerbMaker(key, work))
+    work.scan(_CLEAN_RE, _VerbMaker("clean", work))
     work.scan(_HERE_RE, _Maker("here", value="here"))
     work.scan(_HOME_RE, _Maker("home", value="home"))
     work.scan(_ALL_RE, _Maker("all", value="all"))
-    work.scan(_CLEAN_RE, _Maker("verb", value="clean"))
     work.scan(_KIND_RE, _Maker("kind", _KIND_WORDS))
 
 
