@@ -93,10 +93,34 @@ async def test_world_over_system_mosquitto(tmp_path: Path, system_broker: MqttSe
                 assert hub.kernel.registry.devices[f"{prefix}ac-living"].room_id == "living-room"
                 assert hub.kernel.registry.people["alex"].car_did == f"{prefix}car"
                 await check_set_and_refusal(hub, info.new_owner_token, prefix)
+                await check_copilot(hub, info.new_owner_token, prefix)
             finally:
                 await world.stop()
     finally:
         await clear_retained(system_broker, world_dids(world))
+
+
+async def check_copilot(hub: Hub, token: str, prefix: str) -> None:
+    """A request in words reaches the simulated device over MQTT; an unlock waits for a yes."""
+    ac, lock = f"{prefix}ac-bedroom", f"{prefix}lock-front"
+    async with httpx.AsyncClient(base_url=hub.api_url, headers={"Authorization": f"Bearer {token}"}) as api:
+        r = await api.post("/api/copilot/say", json={"text": "把卧室空调调到22度"})
+        assert r.status_code == 200 and r.json()["status"] == "done", r.text
+        await wait_until(
+            lambda: (hub.kernel.state.get(ac, 2, 3) or (None,))[0] == 22.0,
+            what="the bedroom AC's new target to come back from the device",
+        )
+        assert (hub.kernel.state.get(ac, 2, 1) or (None,))[0] is True
+        r = await api.post("/api/copilot/say", json={"text": "玄関の鍵を開けて"})
+        held = r.json()
+        assert held["status"] == "needs_confirmation" and held["risks"] == ["unlock"], held
+        assert (hub.kernel.state.get(lock, 2, 1) or (None,))[0] is not False
+        r = await api.post(f"/api/copilot/confirm/{held['confirmation_id']}")
+        assert r.json()["status"] == "done", r.text
+        await wait_until(
+            lambda: (hub.kernel.state.get(lock, 2, 1) or (None,))[0] is False,
+            what="the lock to report unlocked",
+        )
 
 
 async def test_world_over_embedded_broker_and_restart(tmp_path: Path) -> None:

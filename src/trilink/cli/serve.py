@@ -197,9 +197,18 @@ async def _wait_adopted(kernel: Kernel, dids: list[str], timeout: float = 20.0) 
 def _load_demo_automations(hub: Any) -> list[str]:
     """The built-in blueprints with their defaults, written for the simulated world."""
     from trilink.automation.blueprints import builtin_blueprints, instantiate
+    from trilink.sim import OFFICE
 
     definitions = [instantiate(bp, bp.id, {}) for bp in builtin_blueprints().values()]
-    report = hub.automations.load_data({"automations": definitions}, "built-in blueprints")
+    # the office the simulated car drives to, so "will the car reach the office?" has an answer
+    office = {
+        "id": "office",
+        "name": "Office",
+        "latitude": OFFICE[0],
+        "longitude": OFFICE[1],
+        "radius": "200 m",
+    }
+    report = hub.automations.load_data({"zones": [office], "automations": definitions}, "built-in blueprints")
     for error in report.errors:
         click.echo(f"automation refused: {error}", err=True)
     return list(report.loaded)

@@ -351,7 +351,11 @@ def render(plan: Plan, *, mode: str, results: Sequence[tuple[Step, str | None]] 
         ok = [s for s, err in results if err is None]
         failed = [(s, err) for s, err in results if err is not None]
         if ok:
-            parts.append(t["done"].format(x=t["sep"].join(step_phrase(s, plan.language) for s in ok)))
+            text = t["sep"].join(step_phrase(s, plan.language) for s in ok)
+            why = plan.understanding.why
+            if why and why in _WHY:
+                text = t["because"].format(why=_WHY[why][lang], x=text)
+            parts.append(t["done"].format(x=text))
         for s, err in failed:
             parts.append(
                 t["failed"].format(x=step_phrase(s, plan.language), error=error_text(err, plan.language))

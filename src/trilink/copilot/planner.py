@@ -90,6 +90,15 @@ class Planner:
         plan = Plan(understanding.language, understanding, engine=understanding.source)
         for intent in understanding.intents:
             self._plan_intent(plan, intent, vocab, speaker_room, person_id)
+        # intents of one need may each switch the same device on: send each command once
+        seen: set[tuple[str, str, int, int, str]] = set()
+        unique: list[Step] = []
+        for step in plan.steps:
+            key = (step.kind, step.did, step.siid, step.iid, repr(step.value))
+            if key not in seen:
+                seen.add(key)
+                unique.append(step)
+        plan.steps[:] = unique
         mark_risks(plan, self.kernel, every_device=_touches_everything(understanding, vocab))
         return plan
 
