@@ -5,13 +5,19 @@ intents, Open Home Foundation contributors", CC BY 4.0 — for en, zh-CN, zh-TW,
 ja and the ten intents trilink carries out. Each test group (sentences sharing expected
 slots) gets a fresh home:
 
-- the file's areas become rooms and its entities devices (light, climate → AC, cover →
-  curtain, fan, vacuum, lock, switch → plug, temperature/humidity sensors); entities of
-  domains trilink has no device for (valve, media_player, scene, person…) are not created;
-- what the expected slots need is made present: a named entity is placed in the area the
-  slots name, an area or the speaker's room gets a device of the domain asked about (an
-  unplaced entity of the file if there is one, else a synthetic one), and a second device
-  of that domain is put in another room so that "in the kitchen" and "everywhere" differ;
+- the file's floors become floors and its areas rooms (on their floor); its entities
+  become devices (light, climate → AC, cover → curtain, fan, vacuum, lock, switch →
+  plug, temperature/humidity sensors); a person becomes a trilink person with a phone
+  placed at home, away, or in a zone named after their state ("公司"); a scene becomes
+  a trilink scene of that name (it switches a light on); entities of domains trilink has
+  no equivalent for (valve, script, binary_sensor, media_player, input_boolean…) are not
+  created;
+- what the expected slots need is made present: a named entity is placed in the area (or
+  on the floor) the slots name, an area, a floor or the speaker's room gets a device of
+  the domain asked about (an unplaced entity of the file if there is one, else a
+  synthetic one; a floor without areas gets one), and a second device of that domain is
+  put in another room (off that floor) so that "in the kitchen", "upstairs" and
+  "everywhere" differ;
 - background devices with synthetic names fill the home up to ``--devices`` (20);
 - states come from the file (on/off, open/closed, locked, temperatures) via
   ``kernel.report``.
@@ -22,8 +28,10 @@ language's legacy ``_fixtures.yaml`` entities (en only) as background devices.
 
 Scoring: the expected outcome is computed from the group's slots by this file's own
 resolver of Home Assistant's slot semantics (name → entity; area [+ domain/device_class]
-→ the entities there; the context area → the speaker's room) — the devices, the intent's
-effect on each (on/off, open/close, lock/unlock, start/dock, values set) or, for
+→ the entities there; floor → the entities in the areas on it; the context area → the
+speaker's room) — the devices, the intent's effect on each (on/off, open/close,
+lock/unlock, start/dock, values set, a colour by Home Assistant's own colour table,
+compared by hue; a scene activated) or, for
 questions, the devices read (all of those asked about, or just those in the state asked
 for; a room's temperature may come from its sensor or its AC). Where a test implies the
 speaker's room without a ``context`` of its own and the sentence does not say "here"
@@ -31,9 +39,8 @@ speaker's room without a ``context`` of its own and the sentence does not say "h
 pipeline (engine → Planner), read back from the steps' spec properties and actions
 (:func:`score_plan`). The baseline is plain hassil with every intent of the language and
 the home's names/areas/floors; its slots go through the same resolver and comparison.
-Cases whose expected target exists only as an entity trilink cannot have, or names a
-floor (trilink has none), a colour, or a value outside the device's range, are counted
-as not representable, not dropped.
+Cases whose expected target exists only as an entity trilink cannot have, or a value
+outside the device's range, are counted as not representable, not dropped.
 
     .venv/bin/python bench/copilot_eval.py [--lang en zh-CN …] [--intent HassTurnOn …]
         [--engine grammar|offline] [--show-failures N] [--with-fixtures] [--devices N]
@@ -44,6 +51,7 @@ Writes bench/results/copilot_eval.json (``--no-save`` to skip).
 from __future__ import annotations
 
 import argparse
+import colorsys
 import contextlib
 import math
 import os
@@ -67,9 +75,9 @@ from trilink.copilot.intent import Understanding
 from trilink.copilot.lang import detect_language
 from trilink.copilot.plan import Plan
 from trilink.copilot.planner import Planner
-from trilink.copilot.vocabulary import Vocabulary
+from trilink.copilot.vocabulary import NamedScene, Vocabulary
 from trilink.kernel import Kernel
-from trilink.kernel.registry import Device, Home, Room
+from trilink.kernel.registry import Device, Floor, Home, Person, Room
 from trilink.model import DeviceSpec, InvalidValue, builtin_spec
 
 SUITE = Path(
@@ -265,8 +273,10 @@ class World:
     entities: list[Entity]
     room_of_area: dict[str, str]
     floors: list[str]
+    floor_of_area: dict[str, str | None]
     speaker: str | None  # the speaker's area (name)
     explicit_speaker: bool  # the test group itself says where the speaker is
+    zones: dict[str, tuple[float, float]] = field(default_factory=dict)  # places people can be
 
     @property
     def speaker_room(self) -> str | None:
@@ -337,9 +347,9 @@ def build_world(group: Group, *, with_fixtures: bool = False, devices: int = 0) 
     home up to this many devices, so the copilot works with a home of a realistic size.
     """
     doc = group.doc
-    areas: dict[str, str | None] = {}  # area name → floor name (trilink has no floors: kept for reading)
+    areas: dict[str, str | None] = {}  # area name → the name of its floor
     for a in doc.get("areas") or []:
-        areas[str(a["name"])] = a.get("floor")
+        areas[str(a["name"])] = None if a.get("floor") is None else str(a["floor"])
     floors = [str(f["name"]) for f in doc.get("floors") or []]
     entities = _entities_of(doc, {})
     if with_fixtures:
@@ -377,6 +387,18 @@ def build_world(group: Group, *, with_fixtures: bool = False, devices: int = 0) 
         entities.append(Entity(f"Zq-{next(synthetic)}", domain, room or ANNEX, _default_state(domain), attrs))
         areas.setdefault(room or ANNEX, None)
 
+    def area_on(floor: str, fits: Callable[[Entity], bool] = lambda e: True) -> str:
+        """An area on ``floor``: one holding an entity that ``fits``, else any, else a new one."""
+        if floor not in floors:
+            floors.append(floor)
+        on = [a for a, f in areas.items() if f == floor]
+        holding = [a for a in on if any(fits(e) and e.area == a for e in entities)]
+        if holding or on:
+            return (holding or on)[0]
+        room = f"Zq {floor} Room"
+        areas[room] = floor
+        return room
+
     slots = group.slots
     domain = group_domain(group, entities)
     name, area, floor = slots.get("name"), slots.get("area"), slots.get("floor")
@@ -387,21 +409,29 @@ def build_world(group: Group, *, with_fixtures: bool = False, devices: int = 0) 
         if not named:
             entities.append(Entity(str(name), domain or "light", None, _default_state(domain or "light")))
             named = entities[-1:]
-        if area is not None and not any(e.area == area for e in named):
+        place = str(area) if area is not None else None
+        if place is None and floor is not None and not any(areas.get(e.area or "") == floor for e in named):
+            place = area_on(str(floor))
+        if place is not None and not any(e.area == place for e in named):
             spare = next((e for e in named if e.area is None), None)
             if spare is not None:
-                spare.area = str(area)
+                spare.area = place
             else:
                 first = named[0]
-                entities.append(
-                    Entity(first.name, first.domain, str(area), first.state, dict(first.attributes))
-                )
-    elif floor is None and domain is not None and (domain in MODEL_OF_DOMAIN):
-        room = str(area) if area is not None else speaker
+                entities.append(Entity(first.name, first.domain, place, first.state, dict(first.attributes)))
+    elif domain is not None and (domain in MODEL_OF_DOMAIN):
         device_class = slots.get("device_class")
+
+        def fits(e: Entity) -> bool:
+            return e.domain == domain and (device_class is None or e.device_class == device_class)
+
+        room = str(area) if area is not None else None
+        if room is None and floor is not None:
+            room = area_on(str(floor), fits)
+        room = room or speaker
         ensure(room, domain, device_class)
         if room is not None and not any(
-            e.domain == domain and e.area != room and (device_class is None or e.device_class == device_class)
+            fits(e) and e.area != room and (floor is None or areas.get(e.area or "") != floor)
             for e in entities
         ):
             entities.append(
@@ -424,17 +454,30 @@ def build_world(group: Group, *, with_fixtures: bool = False, devices: int = 0) 
         n += 1
 
     kernel = Kernel(ManualClock(1_700_000_000.0))
-    kernel.add_home(Home("home", "Home"))
-    room_of_area: dict[str, str] = {}
+    kernel.add_home(Home("home", "Home", *HOME_AT))
+    floors += [f for f in dict.fromkeys(areas.values()) if f is not None and f not in floors]
+    floor_ids: dict[str, str] = {}
     taken: set[str] = set()
-    for area_name in areas:
+    for floor_name in floors:
+        floor_ids[floor_name] = (
+            _slug(floor_name, taken) if floor_name.isascii() else f"floor-{len(floor_ids) + 1}"
+        )
+        kernel.add_floor(Floor(floor_ids[floor_name], "home", floor_name))
+    room_of_area: dict[str, str] = {}
+    for area_name, floor_name in areas.items():
         room_id = _slug(area_name, taken) if area_name.isascii() else f"area-{len(taken) + 1}"
         taken.add(room_id)
         room_of_area[area_name] = room_id
-        kernel.add_room(Room(room_id, "home", area_name))
+        floor_id = floor_ids[floor_name] if floor_name is not None else None
+        kernel.add_room(Room(room_id, "home", area_name, floor_id=floor_id))
+    zones: dict[str, tuple[float, float]] = {}
     for i, e in enumerate(entities, 1):
         model = e.model
         if model is None:
+            if e.domain == "scene":
+                e.did = f"scene-{i}"
+            elif e.domain == "person":
+                e.did = _add_person(kernel, e, i, zones)
             continue
         if e.area is not None and e.area not in room_of_area:
             room_id = _slug(e.area, taken) if e.area.isascii() else f"area-{len(taken) + 1}"
@@ -445,15 +488,58 @@ def build_world(group: Group, *, with_fixtures: bool = False, devices: int = 0) 
         kernel.add_device(Device(e.did, e.name, model, builtin_spec(model), "test", "home", room))
         kernel.set_online(e.did, True)
         _report_state(kernel, e)
+    # a Home Assistant scene becomes a trilink scene of the same name (it switches a light on)
+    light = next((e.did for e in entities if e.domain == "light" and e.did), None)
+    scenes = tuple(
+        NamedScene(e.did, e.name, ((light, 2, 1, True),) if light else ())
+        for e in entities
+        if e.domain == "scene" and e.did
+    )
     return World(
         kernel,
-        Vocabulary.from_kernel(kernel),
+        Vocabulary.from_kernel(kernel, scenes=scenes, zones=tuple(zones)),
         entities,
         room_of_area,
         floors,
+        areas,
         speaker,
         group.context_area is not None,
+        zones,
     )
+
+
+#: where the test homes are, and where their people are when not at home
+HOME_AT = (31.2304, 121.4737)
+AWAY_AT = (31.2700, 121.5300)  # about 7 km away, in no zone
+HOME_STATES = frozenset({"home", "家", "在家"})
+AWAY_STATES = frozenset({"not_home", "away", "外面", "外出"})
+
+
+def _add_person(kernel: Kernel, e: Entity, i: int, zones: dict[str, tuple[float, float]]) -> str:
+    """A Home Assistant person as a trilink person with a phone placed where the test says.
+
+    Home Assistant's person state is a zone name ("home", "not_home", "公司"); trilink
+    knows where a person is from their phone. A state naming another place becomes a
+    zone 2 km from home, so the copilot can say the person is there.
+    """
+    did, pid = f"phone-{i}", f"person-{i}"
+    kernel.add_device(
+        Device(
+            did, f"{e.name} phone", "trilink.phone.sim1", builtin_spec("trilink.phone.sim1"), "test", "home"
+        )
+    )
+    kernel.add_person(Person(pid, "home", e.name, phone_did=did))
+    kernel.set_online(did, True)
+    state = str(plain(e.state) or "")
+    if state in HOME_STATES:
+        at = HOME_AT
+    elif state in AWAY_STATES or not state:
+        at = AWAY_AT
+    else:
+        at = zones.setdefault(state, (HOME_AT[0] + 0.018 * (len(zones) + 1), HOME_AT[1]))
+    kernel.report(did, 2, 1, at[0])
+    kernel.report(did, 2, 2, at[1])
+    return did
 
 
 def _celsius(value: Any, unit: str = "") -> float | None:
@@ -542,29 +628,33 @@ def resolve_slots(
     world: World, intent: str, slots: dict[str, Any], domain: str | None, *, area_of_speaker: str | None
 ) -> list[Entity] | NotRepresentable | Unscorable:
     """Home Assistant's reading of slots: the entities they target."""
-    if slots.get("floor") is not None:
-        return NotRepresentable("floor")
-    name, area = slots.get("name"), slots.get("area")
+    name, area, floor = slots.get("name"), slots.get("area"), slots.get("floor")
     ents = world.entities
+
+    def on_floor(e: Entity) -> bool:
+        return floor is None or (e.area is not None and world.floor_of_area.get(e.area) == floor)
+
     if name is not None:
-        found = [e for e in ents if fold(e.name) == fold(name)]
+        found = [e for e in ents if fold(e.name) == fold(name) and on_floor(e)]
         if area is not None:
             found = [e for e in found if e.area == area]
         return found or Unscorable(f"no entity {name!r}")
     if domain is None:
         return Unscorable("domain unknown")
-    scope = str(area) if area is not None else area_of_speaker
+    scope = str(area) if area is not None else (None if floor is not None else area_of_speaker)
+
+    def in_scope(e: Entity) -> bool:
+        return (scope is None or e.area == scope) and on_floor(e)
+
     device_class = slots.get("device_class")
     found = [
         e
         for e in ents
-        if e.domain == domain
-        and (scope is None or e.area == scope)
-        and (device_class is None or e.device_class == device_class)
+        if e.domain == domain and in_scope(e) and (device_class is None or e.device_class == device_class)
     ]
     if device_class is not None and found:
         # trilink has one kind for every cover: the class must not narrow the set
-        same_domain = [e for e in ents if e.domain == domain and (scope is None or e.area == scope)]
+        same_domain = [e for e in ents if e.domain == domain and in_scope(e)]
         if len(same_domain) != len(found):
             return NotRepresentable("device_class")
     return found or Unscorable("no entity in scope")
@@ -573,6 +663,9 @@ def resolve_slots(
 def effect_of(intent: str, entity: Entity, values: dict[str, Any]) -> frozenset[Atom] | NotRepresentable:
     """The effect of a Home Assistant intent with ``values`` on one entity."""
     d = entity.domain
+    if intent in ("HassTurnOn", "HassTurnOff") and d == "scene":
+        # Home Assistant activates a scene; it has no "off"
+        return frozenset({("scene",)}) if intent == "HassTurnOn" else NotRepresentable("scene off")
     if intent in ("HassTurnOn", "HassTurnOff"):
         on = intent == "HassTurnOn"
         if d in ("light", "switch", "fan", "climate"):
@@ -587,8 +680,13 @@ def effect_of(intent: str, entity: Entity, values: dict[str, Any]) -> frozenset[
             atoms.add(("brightness", values["brightness"]))
         if values.get("temperature") is not None:
             atoms.add(("color_temperature", values["temperature"]))
-        if values.get("color") is not None or not atoms:
-            return NotRepresentable("color")
+        if values.get("color") is not None:
+            rgb = HA_COLORS.get(str(values["color"]))
+            if rgb is None or rgb == (0, 0, 0):
+                return NotRepresentable(f"color:{values['color']}")
+            atoms.add(("color", rgb))
+        if not atoms:
+            return NotRepresentable("light: nothing to set")
         return frozenset(atoms)
     simple = {
         "HassClimateSetTemperature": ("temperature", values.get("temperature")),
@@ -600,6 +698,38 @@ def effect_of(intent: str, entity: Entity, values: dict[str, Any]) -> frozenset[
     if simple is None:
         return NotRepresentable(f"intent:{intent}")
     return frozenset({simple})
+
+
+#: Home Assistant's colour names as its light intent handler reads them (CSS3 RGB values)
+HA_COLORS: dict[str, tuple[int, int, int]] = {
+    "white": (255, 255, 255),
+    "black": (0, 0, 0),
+    "red": (255, 0, 0),
+    "orange": (255, 165, 0),
+    "yellow": (255, 255, 0),
+    "green": (0, 128, 0),
+    "blue": (0, 0, 255),
+    "purple": (128, 0, 128),
+    "brown": (165, 42, 42),
+    "pink": (255, 192, 203),
+    "turquoise": (64, 224, 208),
+}
+
+
+def same_colour(want: tuple[int, int, int], rgb: int) -> bool:
+    """Whether a light set to ``rgb`` (0xRRGGBB) shows the colour ``want``.
+
+    A light's brightness is its own property, so colours are compared by hue and
+    saturation: both near-white, or hues within 15° and saturations within 0.35.
+    """
+    if not isinstance(rgb, int) or isinstance(rgb, bool) or not 0 < rgb <= 0xFFFFFF:
+        return False
+    h1, s1, _ = colorsys.rgb_to_hsv(*(c / 255 for c in want))
+    h2, s2, _ = colorsys.rgb_to_hsv(((rgb >> 16) & 255) / 255, ((rgb >> 8) & 255) / 255, (rgb & 255) / 255)
+    if s1 < 0.15 or s2 < 0.15:
+        return s1 < 0.15 and s2 < 0.15
+    hue = abs(h1 - h2) * 360
+    return min(hue, 360 - hue) <= 15 and abs(s1 - s2) <= 0.35
 
 
 #: effect atom → the spec property whose range the value must fit
@@ -614,8 +744,14 @@ _RANGE_OF = {
 
 def _fits_device(world: World, did: str, atoms: Iterable[Atom]) -> str | None:
     """Why a value does not fit the device's spec (``None``: it fits)."""
+    if did not in world.kernel.registry.devices:
+        return None  # a scene: nothing to fit
     spec = world.spec(did)
     for atom in atoms:
+        if atom[0] == "color":
+            if not any(p.name == "color" and p.writable for p in spec.iter_properties()):
+                return f"no color on {spec.name}"
+            continue
         if len(atom) != 2 or atom[0] not in _RANGE_OF:
             continue
         prop = next((p for p in spec.iter_properties() if p.name == _RANGE_OF[atom[0]] and p.writable), None)
@@ -658,6 +794,7 @@ def expected_for(world: World, group: Group, sentence: str | None = None) -> Exp
         and not world.explicit_speaker
         and slots.get("name") is None
         and slots.get("area") is None
+        and slots.get("floor") is None
         and not (sentence is not None and says_here(sentence))
     ):
         # the test does not pin the speaker's room: "all the lights" may mean the home's
@@ -667,9 +804,15 @@ def expected_for(world: World, group: Group, sentence: str | None = None) -> Exp
     if group.intent in QUERIES:
         loose = None
         if group.intent == "HassClimateGetTemperature" and slots.get("name") is None:
-            room = slots.get("area") or world.speaker
+            room = slots.get("area") or (None if slots.get("floor") else world.speaker)
+            floor = slots.get("floor")
             loose = frozenset(
-                e.did for e in world.entities if e.did and e.area == room and e.temperature_sensor
+                e.did
+                for e in world.entities
+                if e.did
+                and e.temperature_sensor
+                and (room is None or e.area == room)
+                and (floor is None or world.floor_of_area.get(e.area or "") == floor)
             )
         state = slots.get("state")
         if state is not None and slots.get("name") is None:
@@ -744,6 +887,8 @@ def outcome_of_plan(plan: Plan, world: World) -> Outcome:
                 "speed-level": "fan_speed",
             }[name]
             atoms.add((key, v))
+        elif name == "color":
+            atoms.add(("rgb", v))
         elif name == "target-position":
             atoms.add(("position", v))
             if v in (0, 100):
@@ -758,6 +903,8 @@ def outcome_of_plan(plan: Plan, world: World) -> Outcome:
             atoms.add(("fan_level", v, levels))
         else:
             atoms.add(("set", name, v))
+    for scene_id in plan.scenes:
+        out.effects.setdefault(scene_id, set()).add(("scene",))
     for fact in plan.facts:
         out.answered = True
         out.subjects.add(fact.subject)
@@ -783,6 +930,8 @@ def _satisfied(want: Atom, got: set[Atom]) -> bool:
         return ("close",) in got or ("position", 0) in got
     if key == "temperature":
         return any(a[0] == "temperature" and abs(float(a[1]) - float(want[1])) < 1e-6 for a in got)
+    if key == "color":
+        return want in got or any(a[0] == "rgb" and same_colour(want[1], a[1]) for a in got)
     if key == "fan_speed":
         return ("fan_speed", want[1]) in got or any(
             a[0] == "fan_level" and a[1] == _level_for(float(want[1]), a[2]) for a in got
@@ -874,7 +1023,7 @@ def run_ours(engine: Engine, text: str, world: World) -> tuple[Plan, float, floa
     t1 = time.perf_counter()
     if understanding is None:
         understanding = Understanding("en", (), "none", text=text)
-    plan = Planner(world.kernel).plan(
+    plan = Planner(world.kernel, zones=lambda: world.zones).plan(
         understanding, speaker_room=world.speaker_room, vocabulary=world.vocabulary
     )
     return plan, t1 - t0, time.perf_counter() - t1

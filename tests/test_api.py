@@ -22,7 +22,7 @@ from trilink.api import Principal, create_app
 from trilink.api.auth import TokenRedactor
 from trilink.api.live import EventFilter
 from trilink.clock import ManualClock
-from trilink.kernel import Device, Home, Kernel, Outcome, Person, Room
+from trilink.kernel import Device, Floor, Home, Kernel, Outcome, Person, Room
 from trilink.model import builtin_spec
 
 OWNER_TOKEN = "owner-token-0123456789"
@@ -121,8 +121,10 @@ def build_world(command_timeout: float = 0.3) -> World:
     link = FakeLink(kernel)
     kernel.attach(link)
     kernel.add_home(Home("home", "Our home", 52.5, 13.4, "Europe/Berlin"))
-    kernel.add_room(Room("living", "home", "Living room", ("lounge",)))
-    kernel.add_room(Room("bedroom", "home", "Bedroom"))
+    kernel.add_floor(Floor("upper", "home", "Upstairs", ("first floor",), level=1))
+    kernel.add_floor(Floor("ground", "home", "Ground floor", level=0))
+    kernel.add_room(Room("living", "home", "Living room", ("lounge",), floor_id="ground"))
+    kernel.add_room(Room("bedroom", "home", "Bedroom", floor_id="upper"))
     kernel.add_room(Room("garage", "home", "Garage"))
     kernel.add_person(Person("alice", "home", "Alice", "phone-alice", "car-alice", "owner"))
     kernel.add_person(Person("bob", "home", "Bob"))
@@ -279,11 +281,18 @@ async def test_status_counts_devices_and_passes_the_hub_status_through(api: http
     assert body["uptime"] >= 0
 
 
-async def test_homes_list_rooms_and_people_with_their_phone_and_car(api: httpx.AsyncClient) -> None:
+async def test_homes_list_floors_rooms_and_people_with_their_phone_and_car(api: httpx.AsyncClient) -> None:
     (home,) = (await api.get("/api/homes")).json()
     assert home["id"] == "home" and home["timezone"] == "Europe/Berlin"
+    assert home["floors"] == [  # lowest first
+        {"id": "ground", "name": "Ground floor", "aliases": [], "level": 0},
+        {"id": "upper", "name": "Upstairs", "aliases": ["first floor"], "level": 1},
+    ]
     assert {r["id"] for r in home["rooms"]} == {"living", "bedroom", "garage"}
-    assert {"id": "living", "name": "Living room", "aliases": ["lounge"]} in home["rooms"]
+    assert {"id": "living", "name": "Living room", "aliases": ["lounge"], "floor_id": "ground"} in home[
+        "rooms"
+    ]
+    assert {"id": "garage", "name": "Garage", "aliases": [], "floor_id": None} in home["rooms"]
     alice = next(p for p in home["people"] if p["id"] == "alice")
     assert alice == {
         "id": "alice",

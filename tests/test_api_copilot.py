@@ -137,3 +137,41 @@ async def test_a_body_that_is_not_json(home: Any) -> None:
     r = await api.post("/api/copilot/say", content=b"{not json", headers={"Content-Type": "application/json"})
     error_of(r, r.status_code)
     assert r.status_code in (400, 422)
+
+
+class OneScene:
+    """An automation engine with one scene, recording what it applies."""
+
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+
+    def check_data(self, data: Any, source: str) -> list[Any]:
+        return []
+
+    def load_data(self, data: Any, source: str) -> Any:
+        return None
+
+    def zones(self) -> list[dict[str, Any]]:
+        return []
+
+    def scenes(self) -> list[dict[str, Any]]:
+        return [{"id": "movie", "name": "Movie Time", "states": []}]
+
+    async def apply_scene(self, scene_id: str, context: Any) -> list[dict[str, Any]]:
+        self.applied.append(scene_id)
+        return []
+
+
+async def test_a_guest_may_not_activate_a_scene() -> None:
+    kernel, _, _ = make_home()
+    engine = OneScene()
+    app = create_app(CopilotHub(kernel, Copilot(kernel, automations=engine)))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub", headers=OWNER) as api:
+        err = error_of(
+            await api.post("/api/copilot/say", json={"text": "activate movie time"}, headers=GUEST), 403
+        )
+        assert err["plan"]["scenes"] == [{"id": "movie", "name": "Movie Time"}] and engine.applied == []
+        r = await api.post("/api/copilot/say", json={"text": "activate movie time"})
+        assert r.json()["status"] == "done" and engine.applied == ["movie"]
+    app.state.live.close()

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from trilink.copilot.llm_home import DATA_CLOSE, DATA_OPEN
 from trilink.copilot.llm_settings import LLMConfigError
 from trilink.copilot.llm_tools import CONTROL_INTENTS
 from trilink.copilot.llm_wire import parse_reply, read_arguments
-from trilink.copilot.vocabulary import NamedDevice, NamedPerson, NamedRoom, Vocabulary, kind_of
+from trilink.copilot.vocabulary import NamedDevice, NamedFloor, NamedPerson, NamedRoom, Vocabulary, kind_of
 from trilink.kernel import Device, Home, Kernel, Person, Room
 from trilink.model import DeviceSpec, builtin_spec
 
@@ -194,6 +195,35 @@ async def test_scenes_are_offered_when_the_home_has_some(server: FakeLLM, engine
         "Movie night"
     ]
     assert understanding.intents == (Intent("scene", values={"scene": "Movie night"}),)
+
+
+async def test_floors_are_offered_when_the_home_has_some(server: FakeLLM, engine: LLMEngine) -> None:
+    vocab, _ = home()
+    rooms = tuple(replace(r, floor_id="up") if r.id == "bedroom" else r for r in vocab.rooms)
+    vocab = replace(vocab, rooms=rooms, floors=(NamedFloor("up", "Upstairs", ("二楼",), 1),))
+    server.push(tool_reply(control(intent="turn_off", floors=["Upstairs"], kinds=["light"])))
+    understanding = await engine.understand("lights off upstairs", vocab, "en")
+    request = server.requests[0]
+    ctl = request["tools"][0]["function"]["parameters"]["properties"]
+    assert ctl["floors"]["items"]["enum"] == ["Upstairs", "二楼"]
+    assert '"floors":[{"name":"Upstairs","aliases":["二楼"],"rooms":["Bedroom"]}]' in str(request["messages"])
+    assert understanding.intents == (Intent("turn_off", Target(kinds=("light",), floors=("Upstairs",))),)
+    # a floor the home does not have is not a value the tool takes
+    server.push(tool_reply(control(intent="turn_off", floors=["Cellar"])))
+    with pytest.raises(LLMUnavailable, match=r"Cellar.*not one of the allowed values"):
+        await engine.understand("lights off in the cellar", vocab, "en")
+
+
+async def test_a_colour_is_one_of_the_named_colours(server: FakeLLM, engine: LLMEngine) -> None:
+    vocab, _ = home()
+    server.push(tool_reply(control(intent="set", names=["Bedside light"], values={"color": "red"})))
+    understanding = await engine.understand("bedside light red", vocab, "en")
+    assert understanding.intents == (Intent("set", Target(names=("Bedside light",)), {"color": "red"}),)
+    ctl = server.requests[0]["tools"][0]["function"]["parameters"]["properties"]
+    assert "purple" in ctl["values"]["properties"]["color"]["enum"]
+    server.push(tool_reply(control(intent="set", names=["Bedside light"], values={"color": "plaid"})))
+    with pytest.raises(LLMUnavailable, match="plaid"):
+        await engine.understand("bedside light plaid", vocab, "en")
 
 
 def test_the_device_list_says_what_each_device_supports_from_its_spec() -> None:

@@ -17,6 +17,7 @@ from trilink.kernel import (
     DeviceEventFired,
     DeviceOffline,
     DeviceRefused,
+    Floor,
     Home,
     Kernel,
     NoTransport,
@@ -205,6 +206,45 @@ def test_registry_changes_are_published(kernel: Kernel) -> None:
         kernel.add_room(Room("x", "nohome", "X"))
     with pytest.raises(UnknownEntity):
         kernel.move_device("phone", "attic")
+
+
+def test_floors_hold_rooms_of_their_own_home(kernel: Kernel) -> None:
+    seen = collect(kernel, RegistryChanged)
+    kernel.add_floor(Floor("ground", "home", "Ground floor", ("downstairs",), level=0))
+    kernel.add_floor(Floor("first", "home", "First floor", level=1))
+    kernel.add_room(Room("kitchen", "home", "Kitchen", floor_id="ground"))
+    kernel.add_room(Room("study", "home", "Study", (), "first"))
+    assert [f.id for f in kernel.registry.floors_of("home")] == ["ground", "first"]
+    assert [r.id for r in kernel.registry.rooms_on("ground")] == ["kitchen"]
+    assert kernel.registry.rooms["living-room"].floor_id is None  # rooms need no floor
+    assert [(e.entity, e.id, e.removed) for e in seen] == [
+        ("floor", "ground", False),
+        ("floor", "first", False),
+        ("room", "kitchen", False),
+        ("room", "study", False),
+    ]
+    with pytest.raises(UnknownEntity, match="floor 'attic'"):
+        kernel.add_room(Room("loft", "home", "Loft", floor_id="attic"))
+    with pytest.raises(UnknownEntity, match="home 'nohome'"):
+        kernel.add_floor(Floor("x", "nohome", "X"))
+    kernel.add_home(Home("cabin", "Cabin"))
+    with pytest.raises(ValueError, match="floor 'ground' is in home 'home'"):
+        kernel.add_room(Room("porch", "cabin", "Porch", floor_id="ground"))
+    with pytest.raises(ValueError, match="rooms of another home"):
+        kernel.add_floor(Floor("ground", "cabin", "Ground floor"))
+    assert "loft" not in kernel.registry.rooms and "porch" not in kernel.registry.rooms
+
+    # removing a floor keeps its rooms, on no floor
+    seen.clear()
+    kernel.remove_floor("ground")
+    assert "ground" not in kernel.registry.floors
+    assert kernel.registry.rooms["kitchen"].floor_id is None
+    assert [(e.entity, e.id, e.removed) for e in seen] == [
+        ("room", "kitchen", False),
+        ("floor", "ground", True),
+    ]
+    with pytest.raises(UnknownEntity):
+        kernel.remove_floor("ground")
 
 
 def test_adopt_places_devices_and_links_people() -> None:

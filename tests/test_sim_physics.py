@@ -391,6 +391,16 @@ def test_curtains_move_a_few_percent_per_second() -> None:
     assert curtain.readings()[(2, 2)] == 0
 
 
+def test_lights_take_and_report_a_colour() -> None:
+    w = world(schedule=False)
+    light = w.device("light-living")
+    spec = builtin_specs()["trilink.light.sim1"]
+    assert light.readings()[(2, 4)] == 0xFFFFFF  # white until told otherwise
+    light.behaviour.write("light", "color", 0xFF0000)
+    assert light.readings()[(2, 4)] == 0xFF0000
+    assert validate_value("light-living", spec.properties[(2, 4)], 0xFF0000, write=True) == 0xFF0000
+
+
 CLIMATE_DAYS = [("hot-humid", 1), ("temperate", 6), ("cold", 6)]
 
 

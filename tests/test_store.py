@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trilink.kernel import SYSTEM, Device, Home, Kernel, Person, PropertyChanged, Room
+from trilink.kernel import SYSTEM, Device, Floor, Home, Kernel, Person, PropertyChanged, Room
 from trilink.model import builtin_spec
 from trilink.store import (
     SCHEMA_VERSION,
@@ -40,10 +40,11 @@ def change(did: str, siid: int, piid: int, value: Any, ts: float) -> PropertyCha
 
 
 def build_kernel() -> Kernel:
-    """A small world: one home, two rooms, a person with a car and a phone, a lamp, a car."""
+    """A small world: one home, a floor, two rooms, a person with a car and a phone, a lamp, a car."""
     kernel = Kernel()
     kernel.add_home(Home("home", "Home", 52.52, 13.405, "Europe/Berlin"))
-    kernel.add_room(Room("living", "home", "Living room", ("lounge", "salon")))
+    kernel.add_floor(Floor("ground", "home", "Ground floor", ("downstairs",), level=0))
+    kernel.add_room(Room("living", "home", "Living room", ("lounge", "salon"), floor_id="ground"))
     kernel.add_room(Room("garage", "home", "Garage"))
     kernel.add_person(Person("ana", "home", "Ana", phone_did="phone-1", car_did="car-1", role="owner"))
     kernel.add_device(
@@ -83,6 +84,8 @@ def save_all(store: SQLiteStore, kernel: Kernel) -> None:
     reg = kernel.registry
     for home in reg.homes.values():
         store.save_home(home)
+    for floor in reg.floors.values():
+        store.save_floor(floor)
     for room in reg.rooms.values():
         store.save_room(room)
     for person in reg.people.values():
@@ -122,10 +125,19 @@ def test_restart_brings_back_registry_and_last_state(db: Path) -> None:
     with SQLiteStore(db) as store:
         stats = store.load_into(fresh)
 
-    assert (stats.homes, stats.rooms, stats.people, stats.devices, stats.readings) == (1, 2, 1, 2, 5)
+    assert (stats.homes, stats.floors, stats.rooms, stats.people, stats.devices, stats.readings) == (
+        1,
+        1,
+        2,
+        1,
+        2,
+        5,
+    )
     assert stats.skipped == stats.skipped_readings == 0
     assert fresh.registry.homes == kernel.registry.homes
+    assert fresh.registry.floors == kernel.registry.floors
     assert fresh.registry.rooms == kernel.registry.rooms
+    assert fresh.registry.rooms["living"].floor_id == "ground"
     assert fresh.registry.people == kernel.registry.people
     assert fresh.registry.devices == kernel.registry.devices
     assert fresh.registry.devices["car-1"].spec == builtin_spec("trilink.car.sim1")
@@ -183,7 +195,7 @@ def test_load_skips_rows_that_no_longer_make_sense(store: SQLiteStore, caplog: A
     save_all(store, kernel)
     with store.writing() as conn:
         conn.execute("UPDATE devices SET spec = ? WHERE did = 'lamp-1'", ('{"type": 42}',))
-        conn.execute("INSERT INTO rooms VALUES ('attic', 'nowhere', 'Attic', '[]')")
+        conn.execute("INSERT INTO rooms VALUES ('attic', 'nowhere', 'Attic', '[]', NULL)")
         conn.execute("UPDATE state SET value = '\"hot\"' WHERE did = 'car-1' AND siid = 5 AND piid = 2")
         conn.execute("INSERT INTO state VALUES ('car-1', 99, 1, '1', 0)")
         conn.execute("UPDATE state SET value = 'not json' WHERE did = 'car-1' AND siid = 6 AND piid = 1")
@@ -355,6 +367,50 @@ def test_upgrade_from_version_1_keeps_data(db: Path) -> None:
     with SQLiteStore(db) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert len(list_tokens(store)) == 1
+
+
+def test_upgrade_from_version_4_keeps_rooms_and_adds_floors(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, target=4)
+    conn.execute("INSERT INTO homes VALUES ('home', 'Home', NULL, NULL, 'UTC')")
+    conn.execute("INSERT INTO rooms VALUES ('hall', 'home', 'Hall', '[\"entry\"]')")
+    conn.execute("INSERT INTO rooms VALUES ('loft', 'home', 'Loft', '[]')")
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'floors'").fetchone() is None
+    conn.close()
+
+    with SQLiteStore(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION >= 5
+        fresh = Kernel()
+        stats = store.load_into(fresh)
+        assert (stats.floors, stats.rooms, stats.skipped) == (0, 2, 0)
+        assert fresh.registry.rooms["hall"] == Room("hall", "home", "Hall", ("entry",))
+        assert fresh.registry.rooms["loft"].floor_id is None
+        # the upgraded file takes floors and rooms on them
+        store.save_floor(Floor("upper", "home", "Upstairs", level=1))
+        store.save_room(Room("loft", "home", "Loft", floor_id="upper"))
+    with SQLiteStore(db) as store:
+        fresh = Kernel()
+        stats = store.load_into(fresh)
+        assert stats.floors == 1 and fresh.registry.floors["upper"].level == 1
+        assert fresh.registry.rooms["loft"].floor_id == "upper"
+        assert [r.id for r in fresh.registry.rooms_on("upper")] == ["loft"]
+
+
+def test_a_room_whose_floor_is_gone_is_kept_on_no_floor(db: Path) -> None:
+    with SQLiteStore(db) as store:
+        store.save_home(Home("home", "Home"))
+        store.save_floor(Floor("f1", "home", "First"))
+        store.save_room(Room("study", "home", "Study", floor_id="f1"))
+        store.delete_floor("f1")
+        with store.writing() as conn:  # a floor row another program broke
+            conn.execute("INSERT INTO floors VALUES ('bad', 'home', 'Bad', '{}', NULL)")
+            conn.execute("INSERT INTO floors VALUES ('lvl', 'home', 'Lvl', '[]', 'two')")
+        fresh = Kernel()
+        stats = store.load_into(fresh)
+    assert fresh.registry.rooms["study"].floor_id is None
+    assert fresh.registry.floors == {}
+    assert (stats.floors, stats.rooms, stats.skipped) == (0, 1, 2)
 
 
 def test_migrate_rejects_an_unknown_target(db: Path) -> None:

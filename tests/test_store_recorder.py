@@ -14,7 +14,7 @@ import pytest
 
 from conftest import wait_until
 from trilink.clock import ManualClock
-from trilink.kernel import SYSTEM, Device, Home, Kernel, PropertyChanged, Room
+from trilink.kernel import SYSTEM, Device, Floor, Home, Kernel, PropertyChanged, Room
 from trilink.model import builtin_spec
 from trilink.store import SQLiteStore, StoreError, StoreRecorder
 from trilink.store.recorder import PRUNE_INTERVAL
@@ -76,7 +76,11 @@ def test_registry_changes_survive_a_restart(kernel: Kernel, db: Path) -> None:
     recorder = StoreRecorder(kernel, store, flush_interval=0.05)
     recorder.start()
     kernel.add_room(Room("kitchen", "home", "Kitchen", ("cuisine",)))
-    kernel.add_room(Room("bedroom", "home", "Bedroom"))
+    kernel.add_floor(Floor("upper", "home", "Upstairs", level=1))
+    kernel.add_floor(Floor("attic", "home", "Attic", level=2))
+    kernel.add_room(Room("bedroom", "home", "Bedroom", floor_id="upper"))
+    kernel.add_room(Room("loft", "home", "Loft", floor_id="attic"))
+    kernel.remove_floor("attic")
     kernel.add_device(lamp("lamp-1", "kitchen"))
     kernel.add_device(lamp("lamp-2", "kitchen"))
     kernel.report("lamp-1", 2, 1, True)
@@ -99,7 +103,11 @@ def test_registry_changes_survive_a_restart(kernel: Kernel, db: Path) -> None:
         assert reopened.history("lamp-2", 2, 1) == []
     assert stats.skipped == stats.skipped_readings == 0
     assert fresh.registry.homes == kernel.registry.homes
+    assert fresh.registry.floors == kernel.registry.floors and set(fresh.registry.floors) == {"upper"}
     assert fresh.registry.rooms == kernel.registry.rooms
+    assert (
+        fresh.registry.rooms["bedroom"].floor_id == "upper" and fresh.registry.rooms["loft"].floor_id is None
+    )
     assert fresh.registry.people == kernel.registry.people
     assert fresh.registry.devices == kernel.registry.devices
     assert set(fresh.registry.devices) == {"lamp-1", "car-1"}

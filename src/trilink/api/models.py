@@ -71,12 +71,22 @@ class StatusResponse(BaseModel):
     hub: dict[str, Any] = Field(description="transport and store counters, as the hub reports them")
 
 
+class FloorOut(BaseModel):
+    """A floor of a home."""
+
+    id: str
+    name: str
+    aliases: list[str]
+    level: int | None = Field(description="0 the ground floor, 1 the one above, -1 a basement; null: unknown")
+
+
 class RoomOut(BaseModel):
     """A room of a home."""
 
     id: str
     name: str
     aliases: list[str]
+    floor_id: str | None = Field(description="the floor the room is on (null: none)")
 
 
 class PersonOut(BaseModel):
@@ -90,13 +100,14 @@ class PersonOut(BaseModel):
 
 
 class HomeOut(BaseModel):
-    """A home with its rooms and people."""
+    """A home with its floors, rooms and people."""
 
     id: str
     name: str
     latitude: float | None
     longitude: float | None
     timezone: str
+    floors: list[FloorOut]
     rooms: list[RoomOut]
     people: list[PersonOut]
 

@@ -55,7 +55,7 @@ def copilot_router(copilot: CopilotService) -> APIRouter:
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from exc
         out: dict[str, Any] = reply.to_dict()
-        if not principal.can_write and not body.dry_run and out["steps"]:
+        if not principal.can_write and not body.dry_run and (out["steps"] or out["scenes"]):
             raise ApiError(
                 403,
                 "forbidden",

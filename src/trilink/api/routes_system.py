@@ -1,4 +1,4 @@
-"""System routes: hub status, homes with rooms and people, and the OpenAPI document."""
+"""System routes: hub status, homes with floors, rooms and people, and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -37,13 +37,13 @@ def system_router(hub: HubFacade, openapi: Callable[[], dict[str, Any]]) -> APIR
 
     @router.get(
         "/api/homes",
-        summary="Homes, rooms and people",
+        summary="Homes, floors, rooms and people",
         response_model=list[HomeOut],
         responses=_ERRORS,
         dependencies=[Depends(caller)],
     )
     async def homes() -> list[dict[str, Any]]:
-        """Every home with its rooms and its people (with their phone and car dids)."""
+        """Every home with its floors (lowest first), its rooms (each with its floor) and its people."""
         registry = kernel.registry
         return [
             {
@@ -52,8 +52,12 @@ def system_router(hub: HubFacade, openapi: Callable[[], dict[str, Any]]) -> APIR
                 "latitude": home.latitude,
                 "longitude": home.longitude,
                 "timezone": home.timezone,
+                "floors": [
+                    {"id": f.id, "name": f.name, "aliases": list(f.aliases), "level": f.level}
+                    for f in registry.floors_of(home.id)
+                ],
                 "rooms": [
-                    {"id": r.id, "name": r.name, "aliases": list(r.aliases)}
+                    {"id": r.id, "name": r.name, "aliases": list(r.aliases), "floor_id": r.floor_id}
                     for r in registry.rooms_of(home.id)
                 ],
                 "people": [

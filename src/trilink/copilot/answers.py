@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trilink.copilot.colors import color_label
 from trilink.copilot.intent import Language
 from trilink.copilot.plan import Fact, Plan, Step
 
@@ -32,6 +33,7 @@ _T: dict[str, dict[str, str]] = {
         "stop": "stop {d}",
         "pause": "pause {d}",
         "dock": "send {d} back to its dock",
+        "scene": "activate the scene “{d}”",
         "start_charging": "start charging {d}",
         "stop_charging": "stop charging {d}",
         "automation": "Save this automation ({name})? It will {x}.",
@@ -55,6 +57,8 @@ _T: dict[str, dict[str, str]] = {
         "where_away": "{d} is {km} km from home",
         "no_device": "I couldn't find “{x}”",
         "no_room": "I couldn't find a room called “{x}”",
+        "no_floor": "I couldn't find a floor called “{x}”",
+        "no_people": "Nobody here has a phone that says where they are",
         "no_speaker_room": "I don't know which room you are in",
         "ambiguous": "There are several ({x}); which one do you mean?",
         "nothing": "There is nothing there to control",
@@ -62,6 +66,7 @@ _T: dict[str, dict[str, str]] = {
         "invalid": "{d}: {x}",
         "no_mode": "{d} has no “{x}” mode",
         "no_scene": "There is no scene called “{x}”",
+        "no_color": "“{x}” is not a colour a light can show",
         "no_actions": "I understood the trigger but not what to do",
         "no_place": "I don't know where “{x}” is",
         "because": "{why}, so: {x}",
@@ -85,6 +90,7 @@ _T: dict[str, dict[str, str]] = {
         "stop": "停止{d}",
         "pause": "暂停{d}",
         "dock": "让{d}回充电座",
+        "scene": "启用场景“{d}”",
         "start_charging": "开始给{d}充电",
         "stop_charging": "停止给{d}充电",
         "automation": "要保存这个自动化（{name}）吗？它会：{x}。",
@@ -108,6 +114,8 @@ _T: dict[str, dict[str, str]] = {
         "where_away": "{d}离家{km}公里",
         "no_device": "没有找到“{x}”",
         "no_room": "没有找到叫“{x}”的房间",
+        "no_floor": "没有找到叫“{x}”的楼层",
+        "no_people": "家里没有人的手机能告诉我他们在哪里",
         "no_speaker_room": "我不知道你在哪个房间",
         "ambiguous": "有好几个（{x}），你指的是哪一个？",
         "nothing": "那里没有可以控制的设备",
@@ -115,6 +123,7 @@ _T: dict[str, dict[str, str]] = {
         "invalid": "{d}：数值无效（{x}）",
         "no_mode": "{d}没有“{x}”模式",
         "no_scene": "没有叫“{x}”的场景",
+        "no_color": "“{x}”不是灯能显示的颜色",
         "no_actions": "我听懂了触发条件，但没听懂要做什么",
         "no_place": "我不知道“{x}”在哪里",
         "because": "{why}，所以：{x}",
@@ -138,6 +147,7 @@ _T: dict[str, dict[str, str]] = {
         "stop": "{d}を停止",
         "pause": "{d}を一時停止",
         "dock": "{d}を充電台に戻す",
+        "scene": "シーン「{d}」を適用",
         "start_charging": "{d}の充電を開始",
         "stop_charging": "{d}の充電を停止",
         "automation": "このオートメーション（{name}）を保存しますか？内容：{x}。",
@@ -161,6 +171,8 @@ _T: dict[str, dict[str, str]] = {
         "where_away": "{d}は家から{km}kmのところにいます",
         "no_device": "「{x}」が見つかりません",
         "no_room": "「{x}」という部屋が見つかりません",
+        "no_floor": "「{x}」という階が見つかりません",
+        "no_people": "居場所が分かるスマートフォンを持っている人がいません",
         "no_speaker_room": "どの部屋にいるのか分かりません",
         "ambiguous": "複数あります（{x}）。どれですか？",
         "nothing": "そこには操作できる機器がありません",
@@ -168,6 +180,7 @@ _T: dict[str, dict[str, str]] = {
         "invalid": "{d}：値が無効です（{x}）",
         "no_mode": "{d}には「{x}」モードがありません",
         "no_scene": "「{x}」というシーンはありません",
+        "no_color": "「{x}」はライトで表示できる色ではありません",
         "no_actions": "きっかけは分かりましたが、何をするかが分かりませんでした",
         "no_place": "「{x}」がどこか分かりません",
         "because": "{why}ので：{x}",
@@ -177,6 +190,7 @@ _T: dict[str, dict[str, str]] = {
 _KEYS = {
     "brightness": {"en": "brightness", "zh": "亮度", "ja": "明るさ"},
     "color_temperature": {"en": "colour temperature", "zh": "色温", "ja": "色温度"},
+    "color": {"en": "colour", "zh": "颜色", "ja": "色"},
     "position": {"en": "position", "zh": "开合度", "ja": "開き具合"},
     "temperature": {"en": "temperature", "zh": "温度", "ja": "温度"},
     "mode": {"en": "mode", "zh": "模式", "ja": "モード"},
@@ -269,7 +283,12 @@ def step_phrase(step: Step, language: Language) -> str:
         key = str(what.get("key", ""))
         k = _KEYS.get(key, {}).get(_lang(language), key)
         value = what.get("value", step.value)
-        shown = _MODES[value][_lang(language)] if key == "mode" and value in _MODES else _fmt_value(value)
+        if key == "mode" and value in _MODES:
+            shown = _MODES[value][_lang(language)]
+        elif key == "color":
+            shown = color_label(value, language)
+        else:
+            shown = _fmt_value(value)
         unit = str(what.get("unit") or "")
         if unit:
             shown += (" " if language == "en" and unit == "°C" else "") + unit
@@ -330,10 +349,22 @@ def risks_text(risks: Sequence[str], language: Language) -> str:
     return _T[lang]["sep"].join(_RISKS.get(r, {}).get(lang, r) for r in risks)
 
 
-def render(plan: Plan, *, mode: str, results: Sequence[tuple[Step, str | None]] = ()) -> str:
+def scene_phrase(name: str, language: Language) -> str:
+    """A scene's activation as a phrase ("activate the scene “Movie time”")."""
+    return _T[_lang(language)]["scene"].format(d=name)
+
+
+def render(
+    plan: Plan,
+    *,
+    mode: str,
+    results: Sequence[tuple[Step, str | None]] = (),
+    scene_results: Sequence[tuple[str, str | None]] = (),
+) -> str:
     """The reply for a plan: ``mode`` is ``done``, ``would`` (dry run) or ``confirm``.
 
-    ``results`` (after sending) pairs each step with its error, ``None`` if it worked.
+    ``results`` (after sending) pairs each step with its error, ``None`` if it worked;
+    ``scene_results`` pairs each applied scene's id with its error.
     """
     lang = _lang(plan.language)
     t = _T[lang]
@@ -347,21 +378,25 @@ def render(plan: Plan, *, mode: str, results: Sequence[tuple[Step, str | None]] 
         actions = t["sep"].join(step_phrase(s, plan.language) for s in plan.automation_steps)
         parts.append(t["automation"].format(name=plan.automation.get("name", ""), x=actions))
     steps = list(plan.steps)
-    if results:
-        ok = [s for s, err in results if err is None]
-        failed = [(s, err) for s, err in results if err is not None]
+
+    def scene(sid: str) -> str:
+        return scene_phrase(plan.scene_names.get(sid, sid), plan.language)
+
+    if results or scene_results:
+        ok = [step_phrase(s, plan.language) for s, err in results if err is None]
+        ok += [scene(sid) for sid, err in scene_results if err is None]
+        failed = [(step_phrase(s, plan.language), err) for s, err in results if err is not None]
+        failed += [(scene(sid), err) for sid, err in scene_results if err is not None]
         if ok:
-            text = t["sep"].join(step_phrase(s, plan.language) for s in ok)
+            text = t["sep"].join(ok)
             why = plan.understanding.why
             if why and why in _WHY:
                 text = t["because"].format(why=_WHY[why][lang], x=text)
             parts.append(t["done"].format(x=text))
-        for s, err in failed:
-            parts.append(
-                t["failed"].format(x=step_phrase(s, plan.language), error=error_text(err, plan.language))
-            )
-    elif steps:
-        text = t["sep"].join(step_phrase(s, plan.language) for s in steps)
+        for phrase, err in failed:
+            parts.append(t["failed"].format(x=phrase, error=error_text(err or "", plan.language)))
+    elif steps or plan.scenes:
+        text = t["sep"].join([*(step_phrase(s, plan.language) for s in steps), *map(scene, plan.scenes)])
         why = plan.understanding.why
         if why and why in _WHY:
             text = t["because"].format(why=_WHY[why][lang], x=text)

@@ -68,6 +68,7 @@ class Said:
     people: list[Mark] = field(default_factory=list)
     scenes: list[str] = field(default_factory=list)
     rooms: list[str] = field(default_factory=list)
+    floors: list[str] = field(default_factory=list)
     room_words: list[str] = field(default_factory=list)  # the rooms as said
     here: bool = False
     everything: bool = False
@@ -82,7 +83,15 @@ class Said:
 
     @property
     def has_target(self) -> bool:
-        return bool(self.names or self.people or self.rooms or self.here or self.everything or self.kinds)
+        return bool(
+            self.names
+            or self.people
+            or self.rooms
+            or self.floors
+            or self.here
+            or self.everything
+            or self.kinds
+        )
 
     @property
     def has_action(self) -> bool:
@@ -97,6 +106,7 @@ class Said:
             kinds=tuple(dict.fromkeys(self.kinds)) if kinds is None else kinds,
             everything=self.everything,
             feature=feature,
+            floors=tuple(dict.fromkeys(self.floors)),
         )
 
 
@@ -111,6 +121,8 @@ def gather(marks: tuple[Mark, ...] | list[Mark]) -> Said:
             s.people.append(m)
         elif k == "scene":
             s.scenes.append(m.value)
+        elif k == "floor":
+            s.floors.append(m.value)
         elif k == "room":
             s.rooms.append(m.value)
             s.room_words.append(m.detail or m.value)

@@ -87,7 +87,13 @@ def answer_query(
     kinds, names, unit = _READS.get(subject, ((), (), None))
     if subject == "temperature" and target.kinds == ("car",):
         names = ("temperature",)
-    if not target.names and not target.rooms and not target.kinds and subject in ("temperature", "humidity"):
+    if (
+        not target.names
+        and not target.rooms
+        and not target.floors
+        and not target.kinds
+        and subject in ("temperature", "humidity")
+    ):
         target = Target(rooms=("here",) if room else (), everything=room is None)
     resolved = resolve(target, vocab, speaker_room=room, concept_of=concept_of, default_kinds=kinds)
     plan.problems.extend(p for p in resolved.problems if p[0] != "ambiguous")
@@ -149,7 +155,7 @@ def _what_is_on(
     concept_of: RoomConcept | None,
 ) -> None:
     devices = list(vocab.devices)
-    if target.rooms or target.kinds or target.names:
+    if target.rooms or target.floors or target.kinds or target.names:
         devices = resolve(target, vocab, speaker_room=room, concept_of=concept_of).devices
     on = [d for d in devices if d.kind != "phone" and _read(kernel, d.did, ("on",)) is True]
     for d in on:
@@ -173,6 +179,12 @@ def _where(
         person = next((p for p in vocab.people if p.name.casefold() == said.casefold() or p.id == said), None)
         if person is not None and person.phone_did is not None:
             subjects.append((person.phone_did, person.name))
+    if not target.names and not target.kinds and target.everything:
+        # "who is home": everyone whose phone says where they are
+        subjects += [(p.phone_did, p.name) for p in vocab.people if p.phone_did is not None]
+        if not subjects:
+            plan.problems.append(("no_people", ""))
+            return
     if not subjects and "car" in target.kinds:
         subjects += [(d.did, d.name) for d in vocab.devices if d.kind == "car"][:1]
     for did, shown in subjects:

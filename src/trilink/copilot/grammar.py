@@ -4,9 +4,10 @@
 the ``home-assistant-intents`` package (many phrasings per intent, in English, Chinese —
 zh-CN, zh-TW, zh-HK — and Japanese). Only the intents trilink can carry out are loaded
 (:data:`SCOPE`); their slot lists are filled from the home's :class:`Vocabulary` (device
-names and aliases for ``{name}``, rooms for ``{area}``). A match becomes an
-:class:`~trilink.copilot.intent.Understanding` in trilink's closed vocabulary; what has no
-trilink meaning (colours, scenes, valves, floors, people) is left out rather than guessed.
+names and aliases, people's and scenes' names for ``{name}``; rooms for ``{area}``;
+floors for ``{floor}``). A match becomes an :class:`~trilink.copilot.intent.Understanding` in
+trilink's closed vocabulary; what has no trilink meaning (scripts, valves, media players)
+is left out rather than guessed.
 
 Grammars are loaded lazily, once per language; slot lists are compiled once per
 vocabulary object (a vocabulary is immutable). Names are pre-filtered to those whose
@@ -156,6 +157,7 @@ class _Lists:
 
     names: tuple[_Entry, ...]
     areas: tuple[_Entry, ...]
+    floors: tuple[_Entry, ...] = ()
 
 
 def _compile(vocabulary: Vocabulary) -> _Lists:
@@ -171,6 +173,18 @@ def _compile(vocabulary: Vocabulary) -> _Lists:
                 continue
             seen.add((said, domain))
             value = TextSlotValue(TextChunk(normalize_text(said)), said, context={"domain": domain})
+            names.append(_Entry(_fold(said), value))
+    for person in vocabulary.people:
+        said = " ".join(person.name.split())
+        if said and (said, "person") not in seen:
+            seen.add((said, "person"))
+            value = TextSlotValue(TextChunk(normalize_text(said)), said, context={"domain": "person"})
+            names.append(_Entry(_fold(said), value))
+    for scene in vocabulary.scenes:
+        said = " ".join(scene.name.split())
+        if said and (said, "scene") not in seen:
+            seen.add((said, "scene"))
+            value = TextSlotValue(TextChunk(normalize_text(said)), said, context={"domain": "scene"})
             names.append(_Entry(_fold(said), value))
     # a room is offered under its name, its aliases and the room words of its concept in
     # every language (a room named "Living room" is also 客厅 and リビング)
@@ -192,7 +206,12 @@ def _compile(vocabulary: Vocabulary) -> _Lists:
         )
         for word, rooms in rooms_of_word.items()
     ]
-    return _Lists(tuple(names), tuple(areas))
+    floors: list[_Entry] = []
+    for floor in vocabulary.floors:
+        for said in dict.fromkeys(" ".join(w.split()) for w in (floor.name, *floor.aliases)):
+            if said:
+                floors.append(_Entry(_fold(said), TextSlotValue(TextChunk(normalize_text(said)), floor.name)))
+    return _Lists(tuple(names), tuple(areas), tuple(floors))
 
 
 def _present(entries: Iterable[_Entry], folded_text: str, list_name: str) -> TextSlotList:
@@ -259,7 +278,7 @@ class GrammarEngine:
         slot_lists: dict[str, SlotList] = {
             "name": _present(lists.names, folded, "name"),
             "area": _present(lists.areas, folded, "area"),
-            "floor": TextSlotList(name="floor", values=[]),
+            "floor": _present(lists.floors, folded, "floor"),
         }
         return recognize_best(
             text,
@@ -282,7 +301,7 @@ class GrammarEngine:
                 return None
             if result is None:
                 continue
-            intent = to_intent(result, text)
+            intent = to_intent(result, text, vocabulary.zones)
             if intent is None:
                 return None
             return Understanding(language, (intent,), "grammar", text=text)
@@ -316,12 +335,14 @@ def _number(value: Any) -> int | float | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _target(result: RecognizeResult, text: str, kinds: tuple[str, ...]) -> Target | None:
-    """The target of a match: names, rooms (``"here"``) or the whole home, narrowed by kinds."""
-    if _slot(result, "floor") is not None:
-        return None  # trilink has no floors
+def _target(result: RecognizeResult, text: str, kinds: tuple[str, ...]) -> Target:
+    """The target of a match: names, rooms (``"here"``), floors or the whole home, narrowed by kinds."""
+    floor = _slot(result, "floor")
+    floors = (str(floor),) if floor is not None else ()
     name = _slot(result, "name")
     area = _slot(result, "area")
+    if floors and area == _HERE:
+        area = None  # a floor said: not the speaker's room
     names = (str(name),) if name is not None else ()
     if names:
         kinds = ()
@@ -335,9 +356,9 @@ def _target(result: RecognizeResult, text: str, kinds: tuple[str, ...]) -> Targe
             rooms = ("here",)
     elif area is not None:
         rooms = (str(area),)
-    elif not names:
+    elif not names and not floors:
         everything = True
-    return Target(names=names, rooms=rooms, kinds=kinds, everything=everything)
+    return Target(names=names, rooms=rooms, kinds=kinds, everything=everything, floors=floors)
 
 
 def _domain(result: RecognizeResult) -> str | None:
@@ -368,12 +389,36 @@ _ON_OFF: Final = {
 }
 
 
-def to_intent(result: RecognizeResult, text: str = "") -> Intent | None:
-    """trilink's :class:`Intent` for a hassil match (``None`` when it has no trilink meaning)."""
+def to_intent(result: RecognizeResult, text: str = "", zones: Iterable[str] = ()) -> Intent | None:
+    """trilink's :class:`Intent` for a hassil match (``None`` when it has no trilink meaning).
+
+    ``zones`` are the home's places ("office"): a person asked about there is a place
+    question even when the word is also a room word.
+    """
     ha = result.intent.name
     domain = _domain(result)
     values: dict[str, Any] = {}
     default_kinds: tuple[str, ...] = ()
+    if domain == "person":
+        # "where is Jane", "is Jane home", "who is home": where people are (their phones)
+        if ha != "HassGetState":
+            return None
+        place = _slot(result, "state")
+        if (
+            isinstance(place, str)
+            and place.casefold() not in {z.casefold() for z in zones}
+            and room_concept(place) is not None
+        ):
+            return None  # "who is in the kitchen": trilink knows which place, not which room
+        person = _slot(result, "name")
+        target = Target(names=(str(person),)) if person is not None else Target(everything=True)
+        return Intent("query", target, {"subject": "where"})
+    if domain == "scene":
+        # "activate movie time": a scene is applied, never switched off
+        scene = _slot(result, "name")
+        if ha != "HassTurnOn" or scene is None:
+            return None
+        return Intent("scene", values={"scene": str(scene)})
     if ha in ("HassTurnOn", "HassTurnOff"):
         name = _ON_OFF.get((ha, domain or ""), "turn_on" if ha == "HassTurnOn" else "turn_off")
     elif ha == "HassLightSet":
@@ -387,8 +432,11 @@ def to_intent(result: RecognizeResult, text: str = "") -> Intent | None:
             values["brightness"] = brightness
         if kelvin is not None:
             values["color_temperature"] = kelvin
+        color = _slot(result, "color")
+        if color is not None:
+            values["color"] = str(color)  # Home Assistant's English name: "red"
         if not values and name == "set":
-            return None  # a colour: trilink's lights have none
+            return None
     elif ha == "HassClimateSetTemperature":
         name = "set"
         default_kinds = ("air-conditioner",)
@@ -430,10 +478,7 @@ def to_intent(result: RecognizeResult, text: str = "") -> Intent | None:
     kinds = _kinds(domain, default_kinds)
     if kinds is None:
         return None
-    target = _target(result, text, kinds)
-    if target is None:
-        return None
-    return Intent(name, target, values)
+    return Intent(name, _target(result, text, kinds), values)
 
 
 def _state_subject(state: Any, *, named: bool) -> str:

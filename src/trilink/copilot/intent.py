@@ -62,6 +62,7 @@ KINDS: Final = frozenset(
 VALUE_KEYS: Final = {
     "brightness": "percent 1-100",
     "color_temperature": "kelvin",
+    "color": "an RGB integer 0xRRGGBB, or a colour name (red, 红色, 赤…; see copilot.colors)",
     "position": "percent 0-100 (100 = fully open)",
     "temperature": "degrees Celsius (target)",
     "mode": "auto | cool | dry | fan | heat",
@@ -92,10 +93,12 @@ QUERY_SUBJECTS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What the request refers to: names, rooms and kinds, as said (not yet resolved).
+    """What the request refers to: names, rooms, floors and kinds, as said (not yet resolved).
 
     ``names`` are device or person names or aliases as they appeared in the text;
-    ``rooms`` are room names as said, or ``"here"`` for the speaker's room; ``kinds``
+    ``rooms`` are room names as said, or ``"here"`` for the speaker's room; ``floors``
+    are floor names as said (the rooms on them; with ``rooms`` too, the rooms of both);
+    ``kinds``
     narrow to device kinds; ``everything`` means every matching device in the home
     ("all the lights" is ``kinds=("light",), everything=True``; "turn everything off" is
     ``everything=True`` with no kinds). ``feature`` picks a part of a device that has
@@ -107,6 +110,7 @@ class Target:
     kinds: tuple[str, ...] = ()
     everything: bool = False
     feature: str | None = None
+    floors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

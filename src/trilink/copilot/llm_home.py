@@ -200,10 +200,23 @@ def home_data(
             {"name": r.name, **({"aliases": list(r.aliases)} if r.aliases else {})} for r in vocabulary.rooms
         ],
     }
+    if vocabulary.floors:
+        rooms_on: dict[str, list[str]] = {}
+        for r in vocabulary.rooms:
+            if r.floor_id is not None:
+                rooms_on.setdefault(r.floor_id, []).append(r.name)
+        data["floors"] = [
+            {
+                "name": f.name,
+                **({"aliases": list(f.aliases)} if f.aliases else {}),
+                "rooms": rooms_on.get(f.id, []),
+            }
+            for f in vocabulary.floors
+        ]
     if vocabulary.people:
         data["people"] = [p.name for p in vocabulary.people]
     if vocabulary.scenes:
-        data["scenes"] = list(vocabulary.scenes)
+        data["scenes"] = list(vocabulary.scene_names)
     if vocabulary.zones:
         data["places"] = list(vocabulary.zones)
     if speaker_room is not None:

@@ -4,13 +4,13 @@ and the strict conversion of its calls into :class:`~trilink.copilot.intent.Inte
 Three functions are offered:
 
 * ``control`` — do something: ``intent`` (the intents of :data:`CONTROL_INTENTS`), a target
-  (``names``, ``rooms``, ``kinds``, ``everything``, ``feature``), ``values``, ``deltas``
+  (``names``, ``rooms``, ``floors``, ``kinds``, ``everything``, ``feature``), ``values``, ``deltas``
   and ``why`` for implicit requests;
 * ``ask`` — a question: ``subject`` (:data:`~trilink.copilot.intent.QUERY_SUBJECTS`), a
   target and ``destination``;
 * ``reply`` — no device is involved: a plain answer, a clarifying question or a refusal.
 
-Names, rooms, kinds, modes, scenes and places are JSON-schema enums of what the home has,
+Names, rooms, floors, kinds, modes, scenes and places are JSON-schema enums of what the home has,
 so a server with constrained decoding cannot produce others. Value ranges are given in
 the descriptions, not as ``minimum``/``maximum``: a value the person said that a device
 cannot take must reach the planner, which reports it, rather than be clamped by a
@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from trilink.copilot.colors import COLORS
 from trilink.copilot.intent import INTENTS, KINDS, QUERY_SUBJECTS, VALUE_KEYS, Intent, Target
 from trilink.copilot.llm_home import FEATURE_OF_SERVICE, NUMERIC_PROPERTY
 from trilink.copilot.llm_wire import ToolCall
@@ -42,6 +43,7 @@ FEATURES: Final = tuple(sorted(set(FEATURE_OF_SERVICE.values())))
 SET_KEYS: Final = (
     "brightness",
     "color_temperature",
+    "color",
     "position",
     "temperature",
     "mode",
@@ -88,6 +90,8 @@ def _value_schema(key: str, ranges: Mapping[str, tuple[float, float]]) -> dict[s
         description += f"; the devices of this home accept {_num(lo)}..{_num(hi)}"
     if key == "mode":
         return {"type": "string", "enum": list(MODES), "description": description}
+    if key == "color":
+        return {"type": "string", "enum": list(COLORS), "description": "a light colour, by name"}
     if key == "fan_speed":
         level = {
             "type": "object",
@@ -99,11 +103,13 @@ def _value_schema(key: str, ranges: Mapping[str, tuple[float, float]]) -> dict[s
     return {"type": "integer" if key in _INTEGER_KEYS else "number", "description": description}
 
 
-def _target_properties(names: list[str], rooms: list[str]) -> dict[str, Any]:
+def _target_properties(names: list[str], rooms: list[str], floors: list[str]) -> dict[str, Any]:
     props: dict[str, Any] = {}
     if names:
         props["names"] = _strings(names, "devices named in the request, by name or alias as listed")
     props["rooms"] = _strings(rooms, 'rooms named in the request; "here" is the speaker\'s room')
+    if floors:
+        props["floors"] = _strings(floors, "floors named in the request: every room on them")
     props["kinds"] = _strings(sorted(KINDS), "kinds of device meant, when the request names a kind")
     props["everything"] = {
         "type": "boolean",
@@ -121,7 +127,8 @@ def build_tools(vocabulary: Vocabulary, ranges: Mapping[str, tuple[float, float]
     """The ``control``, ``ask`` and ``reply`` tools for one home."""
     device_names = _unique(n for d in vocabulary.devices for n in (d.name, *d.aliases))
     room_names = [*_unique(n for r in vocabulary.rooms for n in (r.name, *r.aliases) if n != "here"), "here"]
-    scenes = _unique(vocabulary.scenes)
+    floor_names = _unique(n for f in vocabulary.floors for n in (f.name, *f.aliases))
+    scenes = _unique(vocabulary.scene_names)
     intents = [i for i in CONTROL_INTENTS if i != "scene" or scenes]
 
     values: dict[str, Any] = {key: _value_schema(key, ranges) for key in SET_KEYS}
@@ -135,7 +142,7 @@ def build_tools(vocabulary: Vocabulary, ranges: Mapping[str, tuple[float, float]
         "type": "object",
         "properties": {
             "intent": {"type": "string", "enum": intents, "description": "what to do"},
-            **_target_properties(device_names, room_names),
+            **_target_properties(device_names, room_names, floor_names),
             "values": {
                 "type": "object",
                 "properties": values,
@@ -166,7 +173,7 @@ def build_tools(vocabulary: Vocabulary, ranges: Mapping[str, tuple[float, float]
             "enum": sorted(QUERY_SUBJECTS),
             "description": "what the question is about",
         },
-        **_target_properties(ask_names, room_names),
+        **_target_properties(ask_names, room_names, floor_names),
     }
     zones = _unique(vocabulary.zones)
     if zones:
@@ -279,6 +286,7 @@ def _target(args: Mapping[str, Any]) -> Target:
         kinds=tuple(args.get("kinds", ())),
         everything=bool(args.get("everything", False)),
         feature=args.get("feature"),
+        floors=tuple(args.get("floors", ())),
     )
 
 

@@ -33,6 +33,8 @@ def _richer(rules: Understanding, grammar: Understanding) -> bool:
     for r, g in zip(r_intents, g_intents, strict=False):
         if not set(g.values) <= set(r.values) or not set(g.deltas) <= set(r.deltas):
             return False
+        if g.target.floors and not r.target.floors:
+            return False  # the rules know no floors: they would lose where
         if r.target.feature is not None and g.target.feature is None:
             more = True
         if set(r.values) - set(g.values) or set(r.deltas) - set(g.deltas):

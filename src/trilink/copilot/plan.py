@@ -46,8 +46,9 @@ class Fact:
 class Plan:
     """What the copilot will do for one request, and the reply in the request's language.
 
-    ``steps`` are the commands; ``facts`` answer a question; ``automation`` is an
-    automation definition to save once confirmed; ``problems`` say what could not be
+    ``steps`` are the commands; ``scenes`` are the ids of scenes to apply (through the
+    automation engine, after the steps); ``facts`` answer a question; ``automation`` is
+    an automation definition to save once confirmed; ``problems`` say what could not be
     planned (no such device, a value out of range); ``reply`` is the answer in the
     request's language.
     """
@@ -59,6 +60,12 @@ class Plan:
     automation: dict[str, Any] | None = None
     #: the automation's actions as steps (for the answer; they are not sent now)
     automation_steps: list[Step] = field(default_factory=list)
+    #: scene ids to apply, in order
+    scenes: list[str] = field(default_factory=list)
+    #: scene id → its name (for the answer)
+    scene_names: dict[str, str] = field(default_factory=dict)
+    #: the scenes' writes as steps (judged for risks like any command; the engine sends them)
+    scene_steps: list[Step] = field(default_factory=list)
     #: what could not be planned: ``(code, detail)``, rendered by :mod:`trilink.copilot.answers`
     problems: list[tuple[str, str]] = field(default_factory=list)
     reply: str = ""
@@ -67,7 +74,7 @@ class Plan:
     @property
     def risks(self) -> list[str]:
         """Why this plan needs a confirmation (empty: it does not)."""
-        out = [s.risk for s in self.steps if s.risk is not None]
+        out = [s.risk for s in (*self.steps, *self.scene_steps) if s.risk is not None]
         if self.automation is not None:
             out.append("new_automation")
         return sorted(set(out))

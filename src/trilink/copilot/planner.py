@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from trilink.copilot import capabilities as caps
+from trilink.copilot.colors import rgb_of
 from trilink.copilot.facts import answer_query
 from trilink.copilot.intent import Intent, Understanding
 from trilink.copilot.plan import Plan, Step
@@ -30,6 +31,7 @@ _DEFAULT_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("set", "fan_speed"): ("fan", "air-conditioner"),
     ("set", "brightness"): ("light",),
     ("set", "color_temperature"): ("light",),
+    ("set", "color"): ("light",),
     ("set", "position"): ("curtain",),
     ("set", "charge_limit"): ("car",),
     ("adjust", "temperature"): ("air-conditioner",),
@@ -49,6 +51,7 @@ _DEFAULT_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
 _PROPERTY_OF: dict[str, tuple[str, str]] = {
     "brightness": ("brightness", "%"),
     "color_temperature": ("color-temperature", "K"),
+    "color": ("color", ""),
     "position": ("target-position", "%"),
     "temperature": ("target-temperature", "°C"),
     "charge_limit": ("charge-limit", "%"),
@@ -113,11 +116,18 @@ class Planner:
             answer_query(plan, intent, vocab, self.kernel, self.zones(), room, person_id, self.concept_of)
             return
         if name == "scene":
-            plan.problems.append(("no_scene", str(intent.values.get("scene", ""))))
+            self._scene(plan, str(intent.values.get("scene", "")), vocab)
             return
         if name == "automation":
             self._automation(plan, intent, vocab, room, person_id)
             return
+        if "color" in intent.values and rgb_of(intent.values["color"]) is None:
+            # not a light colour ("black", a word it does not know): said once, not per light
+            plan.problems.append(("no_color", str(intent.values["color"])))
+            values = {k: v for k, v in intent.values.items() if k != "color"}
+            if name == "set" and not values:
+                return
+            intent = replace(intent, values=values)
         value_key = next(iter(intent.values), "") if name == "set" else next(iter(intent.deltas), "")
         defaults = _DEFAULT_KINDS.get((name, value_key if name in ("set", "adjust") else ""), ())
         if intent.target.feature is not None and not intent.target.kinds:
@@ -217,6 +227,9 @@ class Planner:
                         value = value.get("level")
                     else:
                         value = caps.level_for_percent(prop, float(value))
+            elif key == "color":
+                prop = caps.find_property(spec, "color", service=service, writable=True)
+                value = rgb_of(value)
             elif key in _PROPERTY_OF:
                 prop = caps.find_property(spec, _PROPERTY_OF[key][0], service=service, writable=True)
             else:
@@ -308,6 +321,32 @@ class Planner:
             return []
         return [Step("set", device.did, prop.siid, prop.iid, checked, what={**what, "device": device.name})]
 
+    # -------------------------------------------------------------------- scenes
+    def _scene(self, plan: Plan, said: str, vocab: Vocabulary) -> None:
+        """Plan a scene's activation: by its id or name, case- and space-insensitively."""
+        folded = " ".join(said.casefold().split())
+        scene = next(
+            (
+                s
+                for s in vocab.scenes
+                if folded and folded in (s.id.casefold(), " ".join(s.name.casefold().split()))
+            ),
+            None,
+        )
+        if scene is None:
+            plan.problems.append(("no_scene", said))
+            return
+        if scene.id in plan.scenes:
+            return
+        plan.scenes.append(scene.id)
+        plan.scene_names[scene.id] = scene.name
+        devices = self.kernel.registry.devices
+        for did, siid, piid, value in scene.states:
+            device = devices.get(did)
+            if device is not None:
+                what = {"op": "set", "scene": scene.name, "device": device.name}
+                plan.scene_steps.append(Step("set", did, siid, piid, value, what=what))
+
     # --------------------------------------------------------------- automations
     def _automation(
         self, plan: Plan, intent: Intent, vocab: Vocabulary, room: str | None, person_id: str | None
@@ -337,7 +376,7 @@ class Planner:
 def _touches_everything(understanding: Understanding, vocab: Vocabulary) -> bool:
     """Whether a request is about every device at once ("turn everything off")."""
     return any(
-        i.target.everything and not i.target.kinds and not i.target.rooms
+        i.target.everything and not i.target.kinds and not i.target.rooms and not i.target.floors
         for i in understanding.intents
         if i.name not in ("query", "automation", "unknown")
     )

@@ -153,7 +153,11 @@ def _intent(
     reading: Reading, subject: str, m: re.Match[str], said: Said, previous: Target | None
 ) -> Intent | None:
     target = said.target() if said.has_target else None
-    if target is not None and target.everything and not (target.kinds or target.rooms or target.names):
+    if (
+        target is not None
+        and target.everything
+        and not (target.kinds or target.rooms or target.floors or target.names)
+    ):
         target = None if subject != "on" else target
     values: dict[str, str] = {"subject": subject}
     if subject == "reach":

@@ -68,9 +68,14 @@ def step_risk(kernel: Kernel, step: Step) -> str | None:
 
 
 def mark_risks(plan: Plan, kernel: Kernel, *, every_device: bool) -> None:
-    """Set each step's ``risk``; with ``every_device`` every step is at least that."""
+    """Set each step's ``risk``; with ``every_device`` every step is at least that.
+
+    A scene's writes (``plan.scene_steps``) are judged the same way: a scene that opens
+    the garage needs a confirmation like the command that would.
+    """
     marked: list[Step] = []
     for step in plan.steps:
         risk = step_risk(kernel, step) or ("every_device" if every_device else None)
         marked.append(replace(step, risk=risk))
     plan.steps[:] = marked
+    plan.scene_steps[:] = [replace(s, risk=step_risk(kernel, s)) for s in plan.scene_steps]

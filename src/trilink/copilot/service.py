@@ -23,7 +23,7 @@ from trilink.copilot.offline import OfflineEngine
 from trilink.copilot.plan import Plan, Step
 from trilink.copilot.planner import Planner
 from trilink.copilot.targets import RoomConcept
-from trilink.copilot.vocabulary import Vocabulary
+from trilink.copilot.vocabulary import NamedScene, Vocabulary
 from trilink.kernel import CommandTimeout, Context, DeviceOffline, DeviceRefused, Kernel, NoTransport
 from trilink.model import InvalidValue
 
@@ -60,6 +60,17 @@ class AutomationSink(Protocol):
         """The zones: id, name, latitude, longitude."""
         ...
 
+    def scenes(self) -> list[dict[str, Any]]:
+        """The scenes: id, name and states (``device``, ``property`` "siid.piid", ``value``).
+
+        Optional: without it the copilot knows no scenes.
+        """
+        ...
+
+    async def apply_scene(self, scene_id: str, context: Context) -> list[dict[str, Any]]:
+        """Apply a scene now; one result (``ok``, ``error``) per state. Optional, as ``scenes``."""
+        ...
+
 
 class UnknownConfirmation(KeyError):
     """No held plan with this id (never made, expired, already confirmed, or someone else's)."""
@@ -91,6 +102,7 @@ class Reply:
                     "target": {
                         "names": list(i.target.names),
                         "rooms": list(i.target.rooms),
+                        "floors": list(i.target.floors),
                         "kinds": list(i.target.kinds),
                         "everything": i.target.everything,
                         "feature": i.target.feature,
@@ -101,6 +113,7 @@ class Reply:
                 for i in plan.understanding.intents
             ],
             "steps": [_step_dict(s) for s in plan.steps],
+            "scenes": [{"id": sid, "name": plan.scene_names.get(sid, sid)} for sid in plan.scenes],
             "facts": [
                 {"did": f.did, "device": f.device, "subject": f.subject, "value": f.value, "unit": f.unit}
                 for f in plan.facts
@@ -160,7 +173,9 @@ class Copilot:
             from trilink.copilot.lexicon import room_concept
 
             concept_of = room_concept
-        self.planner = Planner(kernel, home_id, concept_of=concept_of, zones=self._zones)
+        self.planner = Planner(
+            kernel, home_id, concept_of=concept_of, zones=self._zones, vocabulary=self.vocabulary
+        )
         self._held: dict[str, _Held] = {}
         self.stats = {"requests": 0, "llm": 0, "llm_fallbacks": 0, "confirmed": 0, "sent": 0, "failed": 0}
 
@@ -173,14 +188,32 @@ class Copilot:
                         out[str(key)] = (float(zone["latitude"]), float(zone["longitude"]))
         return out
 
+    def _scenes(self) -> tuple[NamedScene, ...]:
+        scenes = getattr(self.automations, "scenes", None)
+        if scenes is None:
+            return ()
+        out: list[NamedScene] = []
+        for scene in scenes():
+            states: list[tuple[str, int, int, Any]] = []
+            for state in scene.get("states") or ():
+                siid, _, piid = str(state.get("property", "")).partition(".")
+                if siid.isdigit() and piid.isdigit():
+                    states.append((str(state.get("device", "")), int(siid), int(piid), state.get("value")))
+            out.append(NamedScene(str(scene["id"]), str(scene.get("name") or scene["id"]), tuple(states)))
+        return tuple(out)
+
     def vocabulary(self) -> Vocabulary:
-        """The home's names as of now (zones included)."""
-        return Vocabulary.from_kernel(self.kernel, self.home_id, zones=tuple(self._zones()))
+        """The home's names as of now (scenes and zones included)."""
+        return Vocabulary.from_kernel(
+            self.kernel, self.home_id, scenes=self._scenes(), zones=tuple(self._zones())
+        )
 
     # --------------------------------------------------------------- requests
-    async def understand(self, text: str, *, room: str | None = None) -> Understanding:
+    async def understand(
+        self, text: str, *, room: str | None = None, vocabulary: Vocabulary | None = None
+    ) -> Understanding:
         """Understand ``text``: the LLM when configured and answering in time, else offline."""
-        vocab = self.vocabulary()
+        vocab = vocabulary or self.vocabulary()
         language = detect_language(text)
         if self.llm is not None:
             try:
@@ -217,12 +250,13 @@ class Copilot:
         if room is not None and room not in self.kernel.registry.rooms:
             raise ValueError(f"unknown room {room!r}")
         self.stats["requests"] += 1
-        understanding = await self.understand(text, room=room)
-        plan = self.planner.plan(understanding, speaker_room=room, person_id=person_id)
+        vocab = self.vocabulary()
+        understanding = await self.understand(text, room=room, vocabulary=vocab)
+        plan = self.planner.plan(understanding, speaker_room=room, person_id=person_id, vocabulary=vocab)
         self._check_automation(plan)
         if not understanding.understood:
             return Reply(render(plan, mode="done"), plan, "not_understood")
-        if not plan.steps and plan.automation is None:
+        if not plan.steps and not plan.scenes and plan.automation is None:
             status = "answered" if plan.facts else "failed"
             return Reply(render(plan, mode="done"), plan, status)
         if dry_run:
@@ -292,6 +326,14 @@ class Copilot:
             pairs.append((step, error))
             results.append({**_step_dict(step), "ok": error is None, "error": error})
             self.stats["sent" if error is None else "failed"] += 1
+        scene_results: list[tuple[str, str | None]] = []
+        for scene_id in plan.scenes:
+            error, states = await self._apply_scene(scene_id, context)
+            scene_results.append((scene_id, error))
+            results.append(
+                {"kind": "scene", "scene": scene_id, "ok": error is None, "error": error, "states": states}
+            )
+            self.stats["sent" if error is None else "failed"] += 1
         automation_id = None
         if plan.automation is not None and self.automations is not None:
             report = self.automations.load_data({"automations": [plan.automation]}, "copilot")
@@ -300,9 +342,28 @@ class Copilot:
                 plan.problems.extend(("invalid", f"automation|{e}") for e in errors)
             else:
                 automation_id = str(plan.automation["id"])
-        text = render(plan, mode="done", results=pairs)
+        text = render(plan, mode="done", results=pairs, scene_results=scene_results)
         failed = any(r["error"] for r in results) or (plan.automation is not None and automation_id is None)
         return Reply(text, plan, "failed" if failed else "done", results=results, automation_id=automation_id)
+
+    async def _apply_scene(self, scene_id: str, context: Context) -> tuple[str | None, list[dict[str, Any]]]:
+        """Apply a scene through the automation engine: its error (``None`` if every state was
+        written) and the result of each state."""
+        apply = getattr(self.automations, "apply_scene", None)
+        if apply is None:
+            return "error: no automation engine to apply scenes", []
+        try:
+            states: list[dict[str, Any]] = list(await apply(scene_id, context))
+        except Exception as exc:  # the scene was removed meanwhile, or the engine failed
+            log.warning("copilot: scene %s could not be applied: %s", scene_id, exc)
+            return f"error: {exc}", []
+        failed = next((s for s in states if not s.get("ok", False)), None)
+        if failed is None:
+            return None, states
+        code = str(failed.get("code") or "")
+        if code in ("device-offline", "timeout", "no-transport"):
+            return code, states
+        return f"refused: {failed.get('error') or code or 'failed'}", states
 
     async def _send(self, step: Step, context: Context) -> str | None:
         """Send one step; ``None`` if it worked, else what went wrong as ``code`` or ``code: detail``."""

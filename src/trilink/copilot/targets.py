@@ -1,9 +1,10 @@
-"""Which devices a request means: names, aliases, rooms ("here" too) and kinds, resolved.
+"""Which devices a request means: names, aliases, rooms ("here" too), floors and kinds, resolved.
 
 Names are matched exactly (case-insensitively) first, then as a part of a longer name
 ("the bedroom light" → "Bedroom Light"). A room said in any of the three languages is
 matched by its id, name or aliases, or through the room words of
-:mod:`trilink.copilot.lexicon` ("客厅" → a room named "Living room").
+:mod:`trilink.copilot.lexicon` ("客厅" → a room named "Living room"). A floor is matched
+by its id, name or aliases (case-insensitively) and stands for the rooms on it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from trilink.copilot.intent import Target
-from trilink.copilot.vocabulary import NamedDevice, NamedRoom, Vocabulary
+from trilink.copilot.vocabulary import NamedDevice, NamedFloor, NamedRoom, Vocabulary
 
 #: ``concept_of(text)`` → a canonical room concept ("living-room") for a room word, or ``None``
 RoomConcept = Callable[[str], str | None]
@@ -27,8 +28,8 @@ class Resolved:
     """The devices a target resolved to, and what went wrong (as codes with details)."""
 
     devices: list[NamedDevice] = field(default_factory=list)
-    #: ``("no_device", said)``, ``("no_room", said)``, ``("no_speaker_room", "")``,
-    #: ``("ambiguous", kind)``, ``("nothing", "")``
+    #: ``("no_device", said)``, ``("no_room", said)``, ``("no_floor", said)``,
+    #: ``("no_speaker_room", "")``, ``("ambiguous", kind)``, ``("nothing", "")``
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -52,6 +53,28 @@ def match_rooms(
             if by_concept:
                 return by_concept
     return [r for r in rooms if folded and (folded in _fold(r.name) or _fold(r.name) in folded)]
+
+
+def match_floors(said: str, floors: Iterable[NamedFloor]) -> list[NamedFloor]:
+    """The floors ``said`` names: by id, name or alias, case-insensitively."""
+    folded = _fold(said)
+    if not folded:
+        return []
+    return [f for f in floors if folded in {_fold(f.id), _fold(f.name), *(_fold(a) for a in f.aliases)}]
+
+
+def _floor_rooms(target: Target, vocabulary: Vocabulary, out: Resolved) -> set[str] | None:
+    """The ids of the rooms on the target's floors (``None``: the target names no floor)."""
+    if not target.floors:
+        return None
+    room_ids: set[str] = set()
+    for said in target.floors:
+        found = match_floors(said, vocabulary.floors)
+        if not found:
+            out.problems.append(("no_floor", said))
+        ids = {f.id for f in found}
+        room_ids.update(r.id for r in vocabulary.rooms if r.floor_id in ids)
+    return room_ids
 
 
 def match_devices(said: str, devices: Iterable[NamedDevice]) -> list[NamedDevice]:
@@ -81,9 +104,11 @@ def resolve(
     """Resolve ``target`` to devices of the vocabulary.
 
     ``default_kinds`` narrow a target that names no kind (an intent that only some kinds
-    support, e.g. ``set temperature`` → air conditioners). Without names or rooms and not
-    ``everything``, a kind resolves to its devices in the speaker's room if there are
-    any, else to the home's only device of that kind; several are ``ambiguous``.
+    support, e.g. ``set temperature`` → air conditioners). Floors stand for the rooms on
+    them (with rooms too: the rooms said that are on those floors). Without names, rooms
+    or floors and not ``everything``, a kind resolves to its devices in the speaker's room
+    if there are any, else to the home's only device of that kind; several are
+    ``ambiguous``.
     """
     out = Resolved()
     kinds = set(target.kinds or default_kinds)
@@ -102,6 +127,9 @@ def resolve(
             if not rooms_found:
                 out.problems.append(("no_room", said))
             room_ids.update(r.id for r in rooms_found)
+    on_floors = _floor_rooms(target, vocabulary, out)
+    if on_floors is not None:
+        room_ids = on_floors if room_ids is None else room_ids & on_floors
     if target.names:
         for said in target.names:
             pool = candidates if kinds else list(vocabulary.devices)

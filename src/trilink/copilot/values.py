@@ -125,7 +125,10 @@ def settings(
     if said.modes and verb not in ("off", "stop", "close") and not (soft_only and direction):
         out.values["mode"] = said.modes[0].value
     for c in said.colors:
-        out.values["color_temperature"] = int(c.value)
+        if c.value.isdigit():  # a white tint: "warm white", "暖光"
+            out.values["color_temperature"] = int(c.value)
+        else:  # a colour by name: "red", "红色"
+            out.values["color"] = c.value
     if direction:
         _relative(reading, out, said, numbers, direction, hint, kinds, attrs, feature)
         return out

@@ -3,9 +3,9 @@
 :func:`read` normalises a request (NFKC, lower case, traditional Chinese characters as
 simplified ones) and finds, in this order, each found span masked before the next step:
 
-1. the vocabulary's names — devices, people, scenes, then rooms — longest first;
+1. the vocabulary's names — devices, people, scenes, floors, then rooms — longest first;
 2. room words of :mod:`trilink.copilot.lexicon`; air-conditioner modes, value words
-   ("亮度", "fan speed"), colour words, levels, device features (the car's charging,
+   ("亮度", "fan speed"), white tints and colour words, levels, device features (the car's charging,
    climate) and the lock verbs;
 3. "here", "all", "the whole house";
 4. device kinds; 5. the other verbs; 6. numbers (:mod:`trilink.copilot.numbers`).
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from trilink.copilot import colors as lc
 from trilink.copilot import lexicon as lx
 from trilink.copilot.intent import Language
 from trilink.copilot.numbers import Quantity, find_numbers
@@ -40,6 +41,7 @@ MarkKind = Literal[
     "name",
     "person",
     "scene",
+    "floor",
     "room",
     "here",
     "all",
@@ -228,6 +230,26 @@ _COLORS: Final[dict[str, int]] = {
 }
 _COLOR_RE: Final = _words_re(dict.fromkeys(_COLORS, "color"))
 
+
+def _rgb_pattern(language: Language) -> re.Pattern[str]:
+    """Light colour words of a language ("red", "红色", "赤"): read after the white tints above.
+
+    One-character Chinese words ("红") are left out (红外, 蓝牙); one-character Japanese
+    ones count only before に/へ ("赤にして", not 赤ちゃん).
+    """
+    words = {normalise(w) for w in lc.color_words(language)}
+    if language == "zh":
+        words = {w.translate(_TRAD) for w in words} | words
+    longer = sorted((w for w in words if len(w) > 1), key=lambda w: (-len(w), w))
+    short = sorted(w for w in words if len(w) == 1 and not w.isascii())
+    parts = [_word(w) for w in longer]
+    if language == "ja" and short:
+        parts.append(f"(?:{'|'.join(map(re.escape, short))})(?=[にへ])")
+    return re.compile("|".join(parts))
+
+
+_RGB_RE: Final = {lang: _rgb_pattern(lang) for lang in lx.LANGUAGES}
+
 _LEVEL_RE: Final = re.compile(
     r"\b(?:to|on|at|in)\s+(?P<en>max(?:imum)?|full|high(?:est)?|medium|mid|low(?:est)?|minimum)\b"
     r"|\bfull blast\b|\bmax(?:imum)?\b"
@@ -296,8 +318,11 @@ def _build(vocab: Vocabulary) -> Tables:
             add(said, "name", said, d.kind)
     for p in vocab.people:
         add(p.name, "person", p.name, "person")
-    for scene in vocab.scenes:
+    for scene in vocab.scene_names:
         add(scene, "scene", scene, None)
+    for floor in vocab.floors:
+        for said in (floor.name, *floor.aliases):
+            add(said, "floor", floor.name, None)
     room_entries: list[tuple[int, _Entry]] = []
     room_of_concept: dict[str, str] = {}
     concept_rooms: dict[str, set[str]] = {}
@@ -396,6 +421,7 @@ def _values(work: _Work, language: Language, tables: Tables) -> None:
     work.scan(_MODE_RE, _ModeMaker())
     work.scan(_MODE_EN_RE, _ModeMaker())
     work.scan(_COLOR_RE, _ColorMaker())
+    work.scan(_RGB_RE[language], _RgbMaker(language))
     work.scan(_ATTR_RE, _AttrMaker())
     work.scan(_LEVEL_RE, _LevelMaker())
     for key, pattern in _FEATURES[language]:
@@ -436,6 +462,17 @@ class _ModeMaker:
 class _ColorMaker:
     def __call__(self, m: re.Match[str]) -> Mark | None:
         return Mark("color", str(_COLORS[m.group(0)]), m.start(), m.end(), m.group(0))
+
+
+class _RgbMaker:
+    """A light colour: the mark's value is the colour's name ("red"), never digits."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+
+    def __call__(self, m: re.Match[str]) -> Mark | None:
+        name = lc.color_name(m.group(0), self.language)
+        return None if name is None else Mark("color", name, m.start(), m.end(), m.group(0))
 
 
 class _AttrMaker:

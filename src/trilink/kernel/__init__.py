@@ -21,7 +21,7 @@ from trilink.kernel.events import (
     event_to_dict,
 )
 from trilink.kernel.links import DeviceLink, Outcome
-from trilink.kernel.registry import Device, Home, Person, Registry, Room, UnknownEntity
+from trilink.kernel.registry import Device, Floor, Home, Person, Registry, Room, UnknownEntity
 from trilink.kernel.state import StateTable
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "DeviceRefused",
     "Event",
     "EventBus",
+    "Floor",
     "Home",
     "Kernel",
     "NoTransport",

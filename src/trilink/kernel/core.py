@@ -26,7 +26,7 @@ from trilink.kernel.events import (
     RegistryChanged,
 )
 from trilink.kernel.links import DeviceLink, Outcome
-from trilink.kernel.registry import Device, Home, Person, Registry, Room, UnknownEntity
+from trilink.kernel.registry import Device, Floor, Home, Person, Registry, Room, UnknownEntity
 from trilink.kernel.state import Reading, StateTable
 from trilink.model import DeviceSpec, InvalidValue, PropertySpec, checker_for, run_checker
 from trilink.model.validate import Checker, validate_action, validate_write
@@ -66,10 +66,42 @@ class Kernel:
         self.registry.homes[home.id] = home
         self._changed("home", home.id, context)
 
+    def add_floor(self, floor: Floor, context: Context = SYSTEM) -> None:
+        """Add or replace a floor; its home must exist (and be the home of the rooms on it)."""
+        if floor.home_id not in self.registry.homes:
+            raise UnknownEntity("home", floor.home_id)
+        elsewhere = [r.id for r in self.registry.rooms_on(floor.id) if r.home_id != floor.home_id]
+        if elsewhere:
+            raise ValueError(
+                f"floor {floor.id!r} cannot move to home {floor.home_id!r}: "
+                f"rooms of another home are on it ({', '.join(sorted(elsewhere))})"
+            )
+        self.registry.floors[floor.id] = floor
+        self._changed("floor", floor.id, context)
+
+    def remove_floor(self, floor_id: str, context: Context = SYSTEM) -> None:
+        """Forget a floor; the rooms on it stay, on no floor."""
+        if floor_id not in self.registry.floors:
+            raise UnknownEntity("floor", floor_id)
+        for room in self.registry.rooms_on(floor_id):
+            self.registry.rooms[room.id] = replace(room, floor_id=None)
+            self._changed("room", room.id, context)
+        del self.registry.floors[floor_id]
+        self._changed("floor", floor_id, context, removed=True)
+
     def add_room(self, room: Room, context: Context = SYSTEM) -> None:
-        """Add or replace a room; its home must exist."""
+        """Add or replace a room; its home must exist, and its floor (if any) in that home."""
         if room.home_id not in self.registry.homes:
             raise UnknownEntity("home", room.home_id)
+        if room.floor_id is not None:
+            floor = self.registry.floors.get(room.floor_id)
+            if floor is None:
+                raise UnknownEntity("floor", room.floor_id)
+            if floor.home_id != room.home_id:
+                raise ValueError(
+                    f"room {room.id!r} is in home {room.home_id!r} "
+                    f"but floor {floor.id!r} is in home {floor.home_id!r}"
+                )
         self.registry.rooms[room.id] = room
         self._changed("room", room.id, context)
 

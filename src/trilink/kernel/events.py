@@ -86,7 +86,7 @@ class AvailabilityChanged:
 class RegistryChanged:
     """Something in the registry was added, updated or removed."""
 
-    entity: str  # "home" | "room" | "person" | "device"
+    entity: str  # "home" | "floor" | "room" | "person" | "device"
     id: str
     removed: bool
     ts: float

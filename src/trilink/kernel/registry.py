@@ -1,4 +1,4 @@
-"""The registry: homes, rooms, people (with their phone and car) and devices."""
+"""The registry: homes, their floors and rooms, people (with their phone and car) and devices."""
 
 from __future__ import annotations
 
@@ -20,13 +20,33 @@ class Home:
 
 
 @dataclass(frozen=True, slots=True)
-class Room:
-    """A room of a home; ``aliases`` are other names people use for it."""
+class Floor:
+    """A floor (storey) of a home; ``aliases`` are other names people use for it.
+
+    ``level`` orders the floors (0 the ground floor, 1 the one above, -1 a basement);
+    ``None`` when it is not known.
+    """
 
     id: str
     home_id: str
     name: str
     aliases: tuple[str, ...] = ()
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A room of a home; ``aliases`` are other names people use for it.
+
+    ``floor_id`` is the floor the room is on (a floor of the same home), ``None`` if the
+    home has no floors or the room is not placed on one.
+    """
+
+    id: str
+    home_id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    floor_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +98,7 @@ class Registry:
 
     def __init__(self) -> None:
         self.homes: dict[str, Home] = {}
+        self.floors: dict[str, Floor] = {}
         self.rooms: dict[str, Room] = {}
         self.people: dict[str, Person] = {}
         self.devices: dict[str, Device] = {}
@@ -92,6 +113,15 @@ class Registry:
     def rooms_of(self, home_id: str) -> list[Room]:
         """The rooms of a home."""
         return [r for r in self.rooms.values() if r.home_id == home_id]
+
+    def floors_of(self, home_id: str) -> list[Floor]:
+        """The floors of a home, lowest first (floors of unknown level last, by name)."""
+        floors = [f for f in self.floors.values() if f.home_id == home_id]
+        return sorted(floors, key=lambda f: (f.level is None, f.level or 0, f.name))
+
+    def rooms_on(self, floor_id: str) -> list[Room]:
+        """The rooms on a floor."""
+        return [r for r in self.rooms.values() if r.floor_id == floor_id]
 
     def devices_in(self, room_id: str) -> list[Device]:
         """The devices placed in a room."""

@@ -13,7 +13,7 @@ from trilink.sim.thermal import SHANGHAI, Room, local_hour
 
 
 class Light(Behaviour):
-    """A dimmable LED lamp with tunable white; its power ends up as heat in the room."""
+    """A dimmable RGB LED lamp with tunable white; its power ends up as heat in the room."""
 
     model: ClassVar[str] = "trilink.light.sim1"
     rated_w = 9.0
@@ -23,17 +23,19 @@ class Light(Behaviour):
         self.on = False
         self.brightness = 80
         self.color_temperature = 4000
+        self.color = 0xFFFFFF  # RGB as one integer
 
     def step(self, now: float, dt: float) -> None:
         """LED power roughly follows brightness, with a small driver loss."""
         self.heat_w = (0.5 + self.rated_w * self.brightness / 100.0) if self.on else 0.3
 
     def values(self) -> dict[PropKey, Any]:
-        """On, brightness and colour temperature."""
+        """On, brightness, colour temperature and colour."""
         return {
             ("light", "on"): self.on,
             ("light", "brightness"): self.brightness,
             ("light", "color-temperature"): self.color_temperature,
+            ("light", "color"): self.color,
         }
 
     def write(self, service: str, prop: str, value: Any) -> None:
@@ -45,6 +47,8 @@ class Light(Behaviour):
                 self.brightness = int(value)
             case ("light", "color-temperature"):
                 self.color_temperature = int(value)
+            case ("light", "color"):
+                self.color = int(value)
             case _:
                 super().write(service, prop, value)
 

@@ -137,6 +137,20 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        5,
+        "floors, and the floor each room is on",
+        (
+            """CREATE TABLE floors (
+                id TEXT PRIMARY KEY,
+                home_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                aliases TEXT NOT NULL,
+                level INTEGER
+            )""",
+            "ALTER TABLE rooms ADD COLUMN floor_id TEXT",
+        ),
+    ),
 )
 
 #: The schema version this trilink writes.

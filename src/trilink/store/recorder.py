@@ -28,8 +28,9 @@ PRUNE_INTERVAL: Final = 600.0
 #: Longest pause, in real seconds, between two attempts to write a failing batch.
 MAX_RETRY_DELAY: Final = 5.0
 
-_ENTITIES: Final[dict[str, Literal["home", "room", "person", "device"]]] = {
+_ENTITIES: Final[dict[str, Literal["home", "floor", "room", "person", "device"]]] = {
     "home": "home",
+    "floor": "floor",
     "room": "room",
     "person": "person",
     "device": "device",
@@ -92,7 +93,7 @@ class StoreRecorder:
         if self._thread is not None:
             raise RuntimeError("the store recorder is already running")
         registry = self.kernel.registry
-        for table in (registry.homes, registry.rooms, registry.people, registry.devices):
+        for table in (registry.homes, registry.floors, registry.rooms, registry.people, registry.devices):
             self._queue.extend(table.values())
         bus = self.kernel.bus
         self._unsubscribe = [
@@ -178,6 +179,7 @@ class StoreRecorder:
         registry = self.kernel.registry
         tables: dict[str, dict[str, Any]] = {
             "home": registry.homes,
+            "floor": registry.floors,
             "room": registry.rooms,
             "person": registry.people,
             "device": registry.devices,

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import orjson
 
-from trilink.kernel import Device, Home, Kernel, Person, PropertyChanged, Room
+from trilink.kernel import Device, Floor, Home, Kernel, Person, PropertyChanged, Room
 from trilink.model import DeviceSpec, InvalidValue, parse_spec, validate_value
 from trilink.store.errors import StoreError, UnstorableValue
 from trilink.store.migrations import migrate, schema_version
@@ -38,14 +38,14 @@ _SCALARS = frozenset({str, int, bool, float, type(None)})
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """A registry entity to delete: ``entity`` is ``home``, ``room``, ``person`` or ``device``."""
+    """A registry entity to delete: ``entity`` is ``home``, ``floor``, ``room``, ``person`` or ``device``."""
 
-    entity: Literal["home", "room", "person", "device"]
+    entity: Literal["home", "floor", "room", "person", "device"]
     id: str
 
 
 #: What :meth:`SQLiteStore.write_batch` accepts: changes, entities to save and removals.
-BatchItem = PropertyChanged | Home | Room | Person | Device | Removal
+BatchItem = PropertyChanged | Home | Floor | Room | Person | Device | Removal
 
 
 @dataclass(slots=True)
@@ -53,6 +53,7 @@ class LoadStats:
     """What :meth:`SQLiteStore.load_into` put into the kernel, and what it had to skip."""
 
     homes: int = 0
+    floors: int = 0
     rooms: int = 0
     people: int = 0
     devices: int = 0
@@ -65,9 +66,12 @@ _UPSERT = {
     Home: "INSERT INTO homes (id, name, latitude, longitude, timezone) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, latitude = excluded.latitude, "
     "longitude = excluded.longitude, timezone = excluded.timezone",
-    Room: "INSERT INTO rooms (id, home_id, name, aliases) VALUES (?, ?, ?, ?) "
+    Floor: "INSERT INTO floors (id, home_id, name, aliases, level) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET home_id = excluded.home_id, name = excluded.name, "
-    "aliases = excluded.aliases",
+    "aliases = excluded.aliases, level = excluded.level",
+    Room: "INSERT INTO rooms (id, home_id, name, aliases, floor_id) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET home_id = excluded.home_id, name = excluded.name, "
+    "aliases = excluded.aliases, floor_id = excluded.floor_id",
     Person: "INSERT INTO people (id, home_id, name, phone_did, car_did, role) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET home_id = excluded.home_id, name = excluded.name, "
     "phone_did = excluded.phone_did, car_did = excluded.car_did, role = excluded.role",
@@ -79,6 +83,7 @@ _UPSERT = {
 }
 _DELETE = {
     "home": ("DELETE FROM homes WHERE id = ?",),
+    "floor": ("DELETE FROM floors WHERE id = ?",),
     "room": ("DELETE FROM rooms WHERE id = ?",),
     "person": ("DELETE FROM people WHERE id = ?",),
     # forgetting a device forgets its state and history too, as the kernel does
@@ -119,11 +124,13 @@ def encode_value(value: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _entity_row(item: Home | Room | Person | Device) -> tuple[Any, ...]:
+def _entity_row(item: Home | Floor | Room | Person | Device) -> tuple[Any, ...]:
     if isinstance(item, Home):
         return (item.id, item.name, item.latitude, item.longitude, item.timezone)
+    if isinstance(item, Floor):
+        return (item.id, item.home_id, item.name, _json(list(item.aliases)), item.level)
     if isinstance(item, Room):
-        return (item.id, item.home_id, item.name, _json(list(item.aliases)))
+        return (item.id, item.home_id, item.name, _json(list(item.aliases)), item.floor_id)
     if isinstance(item, Person):
         return (item.id, item.home_id, item.name, item.phone_did, item.car_did, item.role)
     return (
@@ -355,6 +362,10 @@ class SQLiteStore:
         """Add or replace a home."""
         self.write_batch([home])
 
+    def save_floor(self, floor: Floor) -> None:
+        """Add or replace a floor."""
+        self.write_batch([floor])
+
     def save_room(self, room: Room) -> None:
         """Add or replace a room."""
         self.write_batch([room])
@@ -370,6 +381,10 @@ class SQLiteStore:
     def delete_home(self, home_id: str) -> None:
         """Forget a home (its rooms, people and devices are separate rows and stay)."""
         self.write_batch([Removal("home", home_id)])
+
+    def delete_floor(self, floor_id: str) -> None:
+        """Forget a floor (the rooms on it are separate rows and keep their ``floor_id``)."""
+        self.write_batch([Removal("floor", floor_id)])
 
     def delete_room(self, room_id: str) -> None:
         """Forget a room."""
@@ -488,14 +503,20 @@ class SQLiteStore:
     def load_into(self, kernel: Kernel) -> LoadStats:
         """Put the stored registry and last states into ``kernel`` (devices start offline).
 
-        A row that no longer makes sense (a spec that does not parse, a room whose home is
-        gone, a value its property now refuses) is skipped with a warning and counted; a
-        device whose room is gone is kept, placed in no room.
+        Floors are restored before rooms. A row that no longer makes sense (a spec that
+        does not parse, a room whose home is gone, a value its property now refuses) is
+        skipped with a warning and counted; a room whose floor is gone is kept on no floor,
+        a device whose room is gone is kept, placed in no room.
         """
         with self.reading() as conn:
             homes = conn.execute("SELECT id, name, latitude, longitude, timezone FROM homes ORDER BY id")
             homes_rows = homes.fetchall()
-            rooms_rows = conn.execute("SELECT id, home_id, name, aliases FROM rooms ORDER BY id").fetchall()
+            floor_rows = conn.execute(
+                "SELECT id, home_id, name, aliases, level FROM floors ORDER BY id"
+            ).fetchall()
+            rooms_rows = conn.execute(
+                "SELECT id, home_id, name, aliases, floor_id FROM rooms ORDER BY id"
+            ).fetchall()
             people_rows = conn.execute(
                 "SELECT id, home_id, name, phone_did, car_did, role FROM people ORDER BY id"
             ).fetchall()
@@ -508,9 +529,27 @@ class SQLiteStore:
         for row in homes_rows:
             kernel.add_home(Home(row[0], row[1], row[2], row[3], row[4]))
             stats.homes += 1
+        for row in floor_rows:
+            try:
+                level = row[4]
+                if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+                    raise ValueError(f"level must be an integer, got {level!r}")
+                kernel.add_floor(Floor(row[0], row[1], row[2], _str_tuple(row[3]), level))
+                stats.floors += 1
+            except (ValueError, KeyError) as exc:
+                self._skip(stats, f"floor {row[0]}", exc)
         for row in rooms_rows:
             try:
-                kernel.add_room(Room(row[0], row[1], row[2], _str_tuple(row[3])))
+                floor_id = row[4]
+                if floor_id is not None and floor_id not in kernel.registry.floors:
+                    log.warning(
+                        "%s: room %s: floor %r is gone; the room is placed on no floor",
+                        self.path,
+                        row[0],
+                        floor_id,
+                    )
+                    floor_id = None
+                kernel.add_room(Room(row[0], row[1], row[2], _str_tuple(row[3]), floor_id))
                 stats.rooms += 1
             except (ValueError, KeyError) as exc:
                 self._skip(stats, f"room {row[0]}", exc)
