@@ -40,6 +40,15 @@ if ! port_open; then
   port_open || { echo "mosquitto did not start on 127.0.0.1:1883" >&2; exit 1; }
 fi
 
+# Dashboard tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download is not used: the machine's network reaches only the package registries).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "==> ruff"
 .venv/bin/ruff check src tests bench
 echo "==> mypy"
