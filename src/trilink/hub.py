@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 
 from trilink.api.app import create_app
-from trilink.api.facade import Principal
+from trilink.api.facade import Principal, Session
 from trilink.automation.engine import AutomationEngine
 from trilink.automation.errors import DefinitionError
 from trilink.automation.persist import StoredDocument
@@ -29,7 +29,17 @@ from trilink.copilot.llm import LLMEngine
 from trilink.copilot.llm_settings import LLMConfigError, LLMSettings
 from trilink.copilot.service import Copilot
 from trilink.kernel import SYSTEM, Home, Kernel
-from trilink.store import SQLiteStore, StoreRecorder, has_tokens, issue_token, verify_token
+from trilink.store import (
+    SQLiteStore,
+    StoreRecorder,
+    close_session,
+    has_tokens,
+    issue_token,
+    open_session,
+    prune_sessions,
+    verify_session,
+    verify_token,
+)
 from trilink.store.automation import SQLiteAutomationStore
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
@@ -57,7 +67,7 @@ class StartInfo:
 
 
 class Hub:
-    """One hub process. Implements the API's ``HubFacade``."""
+    """One hub process. Implements the API's ``HubFacade`` and ``SessionsFacade``."""
 
     def __init__(
         self,
@@ -87,6 +97,8 @@ class Hub:
             llm=self.llm,
             llm_timeout_s=self.llm.settings.timeout_s + 1 if self.llm is not None else 10.0,
         )
+        #: epoch seconds for browser sessions (expiry is checked against it on every request)
+        self.wall_clock: Callable[[], float] = time.time
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
         self._app: Any = None
@@ -100,6 +112,29 @@ class Hub:
         if record is None:
             return None
         return Principal(token_id=str(record.id), name=record.name, role=record.role)
+
+    # ------------------------------------------------------ SessionsFacade
+    # Sessions run on wall-clock time (``wall_clock``), not the kernel's clock: a cookie's
+    # Max-Age is real seconds, also in a demo whose clock runs faster.
+    def open_session(self, token: str, now: float) -> Session | None:
+        """Open a browser session for an API token; ``None`` if the token is refused."""
+        record = verify_token(self.store, token, now)
+        if record is None:
+            return None
+        session_id, expires = open_session(self.store, record.id, now)
+        return Session(session_id, Principal(str(record.id), record.name, record.role), expires)
+
+    def session(self, session_id: str) -> Session | None:
+        """The live session with this id (its token's current name and role), or ``None``."""
+        record = verify_session(self.store, session_id, self.wall_clock())
+        if record is None:
+            return None
+        principal = Principal(str(record.token_id), record.name, record.role)
+        return Session(session_id, principal, record.expires)
+
+    def close_session(self, session_id: str) -> None:
+        """End a browser session."""
+        close_session(self.store, session_id)
 
     def history(
         self, did: str, siid: int, piid: int, since: float | None, until: float | None, limit: int
@@ -145,6 +180,7 @@ class Hub:
                 Home(home.id, home.name, home.latitude, home.longitude, home.timezone), SYSTEM
             )
         self.recorder.start()
+        prune_sessions(self.store, self.wall_clock())
         token = self.ensure_owner_token()
         await self.transport.start()
         await self.automations.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI
@@ -18,20 +19,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trilink import __version__
 from trilink.api.auth import BearerAuth, install_token_redaction
 from trilink.api.errors import error_response, install_error_handlers
-from trilink.api.facade import HubFacade, automations_of, copilot_of
+from trilink.api.facade import HubFacade, automations_of, copilot_of, sessions_of
 from trilink.api.live import DEFAULT_CLIENT_QUEUE, DEFAULT_RECENT, LiveFeed, live_router
 from trilink.api.routes_automations import automations_router, install_automation_errors
 from trilink.api.routes_copilot import copilot_router
 from trilink.api.routes_devices import devices_router
+from trilink.api.routes_session import AttemptLimiter, session_router
 from trilink.api.routes_system import system_router
+from trilink.api.routes_web import web_router
+from trilink.web import static_dir as packaged_static_dir
 
 #: Largest request body accepted; commands are small, so anything bigger is a mistake.
 MAX_BODY_BYTES: Final = 64 * 1024
 
 _DESCRIPTION: Final = """The REST and WebSocket API of a trilink hub.
 
-Every endpoint needs `Authorization: Bearer <token>`. Properties are addressed as
-`SIID.PIID` and actions as `SIID.AIID`, as in MIoT-Spec-V2. Errors always have the shape
+Every endpoint needs `Authorization: Bearer <token>`, or the `trilink_session` cookie
+of a browser session (`POST /api/session`; then requests that change something also send
+`X-Trilink-Request: 1`). Properties are addressed as `SIID.PIID` and actions as
+`SIID.AIID`, as in MIoT-Spec-V2. Errors always have the shape
 `{"error": {"code": ..., "message": ...}}`. Live events stream on the WebSocket
 `/api/ws` (see docs/api.md).
 """
@@ -73,7 +79,12 @@ class BodyLimit:
 
 
 def create_app(
-    hub: HubFacade, *, recent_events: int = DEFAULT_RECENT, client_queue: int = DEFAULT_CLIENT_QUEUE
+    hub: HubFacade,
+    *,
+    recent_events: int = DEFAULT_RECENT,
+    client_queue: int = DEFAULT_CLIENT_QUEUE,
+    static_dir: Path | None = None,
+    sign_in_attempts: AttemptLimiter | None = None,
 ) -> FastAPI:
     """The FastAPI application serving ``hub``.
 
@@ -82,7 +93,12 @@ def create_app(
     leaves it when the app shuts down (``app.state.live.close()`` does the same when
     the app is used without a lifespan). The server's loggers get a filter that masks
     ``?token=`` in WebSocket URLs. The automation routes are served when the hub has an
-    automation engine (``hub.automations``).
+    automation engine (``hub.automations``). When the hub keeps browser sessions
+    (``open_session``, ``session`` and ``close_session``, see ``SessionsFacade``), the
+    session routes are served and the session cookie is accepted; failed sign-ins are
+    limited by ``sign_in_attempts`` (default: 10 a minute per client address). The
+    dashboard is served at ``/`` and ``/static/`` from ``static_dir`` (default: the
+    ``trilink.web`` package's ``static`` directory).
     """
     feed = LiveFeed(hub.kernel.bus, recent=recent_events, client_queue=client_queue)
 
@@ -107,9 +123,14 @@ def create_app(
     install_error_handlers(app)
     # added last runs first: authentication, then the body limit
     app.add_middleware(BodyLimit)
-    app.add_middleware(BearerAuth, hub=hub)
+    sessions = sessions_of(hub)
+    app.add_middleware(BearerAuth, hub=hub, sessions=sessions)
     install_token_redaction()
     app.include_router(system_router(hub, app.openapi))
+    if sessions is not None:
+        attempts = sign_in_attempts or AttemptLimiter()
+        app.state.sign_in_attempts = attempts
+        app.include_router(session_router(sessions, attempts))
     app.include_router(devices_router(hub))
     app.include_router(live_router(feed))
     engine = automations_of(hub)
@@ -119,4 +140,5 @@ def create_app(
     copilot = copilot_of(hub)
     if copilot is not None:
         app.include_router(copilot_router(copilot))
+    app.include_router(web_router(static_dir if static_dir is not None else packaged_static_dir()))
     return app

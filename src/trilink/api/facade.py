@@ -4,14 +4,15 @@ The API never touches the store or a transport. The hub runtime implements
 :class:`HubFacade` and hands it to :func:`trilink.api.create_app`; tests implement it
 with a few lines. A hub that runs automations also has an ``automations`` attribute
 (:class:`AutomationsFacade`): the engine, described here by what the API calls
-(:class:`AutomationsEngine`), so importing the API does not import the engine.
+(:class:`AutomationsEngine`), so importing the API does not import the engine. A hub
+that keeps browser sessions has the methods of :class:`SessionsFacade`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, cast
 
 from trilink.kernel import Context, Kernel
 
@@ -57,6 +58,45 @@ class HubFacade(Protocol):
     def status(self) -> dict[str, Any]:
         """Transport and store counters, uptime and the like, returned as-is by ``/api/status``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A browser session: its id (the cookie's value), who it signs in, and when it ends (epoch s)."""
+
+    id: str
+    principal: Principal
+    expires: float
+
+    def __repr__(self) -> str:
+        # the id is a secret: keep it out of logs and tracebacks
+        return f"Session(principal={self.principal!r}, expires={self.expires!r})"
+
+
+class SessionsFacade(HubFacade, Protocol):
+    """A hub that keeps browser sessions (signing in with a token sets a cookie).
+
+    Each method is called on the kernel's event loop and must be quick.
+    """
+
+    def open_session(self, token: str, now: float) -> Session | None:
+        """Open a session for an API token at ``now`` (epoch seconds); ``None`` if the token is refused."""
+        ...
+
+    def session(self, session_id: str) -> Session | None:
+        """The live session with this id, or ``None`` (unknown, ended, expired, or its token revoked)."""
+        ...
+
+    def close_session(self, session_id: str) -> None:
+        """End a session (nothing happens for an unknown id)."""
+        ...
+
+
+def sessions_of(hub: HubFacade) -> SessionsFacade | None:
+    """The hub if it keeps browser sessions, else ``None`` (the session routes are left out then)."""
+    if all(callable(getattr(hub, name, None)) for name in ("open_session", "session", "close_session")):
+        return cast(SessionsFacade, hub)
+    return None
 
 
 class ReportedError(Protocol):

@@ -151,6 +151,20 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "ALTER TABLE rooms ADD COLUMN floor_id TEXT",
         ),
     ),
+    Migration(
+        6,
+        "browser sessions (only the SHA-256 digest of a session id is stored)",
+        (
+            """CREATE TABLE sessions (
+                hash TEXT PRIMARY KEY,
+                token_id INTEGER NOT NULL REFERENCES tokens (id) ON DELETE CASCADE,
+                created REAL NOT NULL,
+                expires REAL NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX sessions_token ON sessions (token_id, created)",
+            "CREATE INDEX sessions_expires ON sessions (expires)",
+        ),
+    ),
 )
 
 #: The schema version this trilink writes.

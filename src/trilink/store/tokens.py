@@ -117,13 +117,17 @@ def list_tokens(store: SQLiteStore, *, include_revoked: bool = False) -> list[To
 
 
 def revoke_token(store: SQLiteStore, token_id: int | str) -> bool:
-    """Revoke a token; returns False if there is no live token with this id (or it is no id at all)."""
+    """Revoke a token and end the browser sessions opened with it.
+
+    Returns False if there is no live token with this id (or it is no id at all).
+    """
     if isinstance(token_id, str):
         if not token_id.isascii() or not token_id.isdigit():
             return False
         token_id = int(token_id)
     with store.writing() as conn:
         cursor = conn.execute("UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0", (token_id,))
+        conn.execute("DELETE FROM sessions WHERE token_id = ?", (token_id,))
         return cursor.rowcount > 0
 
 
