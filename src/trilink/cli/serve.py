@@ -219,6 +219,7 @@ def _banner(
 ) -> None:
     click.echo("")
     click.secho("trilink demo is running", bold=True)
+    click.echo(f"  dashboard    {api_url}/   (sign in with the owner token)")
     click.echo(f"  API          {api_url}   (OpenAPI document: {api_url}/api/openapi.json)")
     click.echo(f"  owner token  {token}")
     click.echo(f"  MQTT broker  mqtt://127.0.0.1:{mqtt_port} (embedded, credentials required)")
@@ -232,6 +233,7 @@ def _banner(
     click.echo("  trilink set light-living 2.1 true")
     click.echo("  trilink events --follow")
     click.echo("  trilink automation list")
+    click.echo('  trilink say "把客厅空调调到24度"')
     click.echo("\nCtrl-C stops everything.\n")
 
 
