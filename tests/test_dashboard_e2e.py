@@ -18,13 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from conftest import wait_until
 from dashboard_support import DESKTOP, PHONE, Live, chromium, live_home
 from trilink.transports.mqtt.settings import MqttSettings
-
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
 
 
 async def sign_in(page: Any, live: Live) -> None:
