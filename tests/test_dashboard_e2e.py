@@ -20,6 +20,7 @@ from typing import Any
 
 from conftest import wait_until
 from dashboard_support import DESKTOP, PHONE, Live, chromium, live_home
+from trilink.sim.behaviour import ActionRefused
 from trilink.transports.mqtt.settings import MqttSettings
 
 
@@ -73,6 +74,33 @@ async def test_sign_in_switch_a_light_and_move_a_slider(
         slider = page.get_by_test_id(f"ctl-{live.did('light-bedroom')}-2.2")
         await slider.fill("30")
         await until(page, lambda: live.value("light-bedroom", 2, 2) == 30, "the brightness the slider set")
+
+        # the device refuses a write: its error shows by the switch, which goes back
+        hallway = live.did("light-hallway")
+
+        def busy(service: str, prop: str, value: Any) -> None:
+            raise ActionRefused("busy updating its firmware")
+
+        live.world.behaviour("light-hallway").write = busy  # type: ignore[method-assign]
+        switch = page.get_by_test_id(f"ctl-{hallway}-2.1")
+        was = await switch.is_checked()
+        await switch.click()
+        error = page.get_by_test_id(f"err-ctl-{hallway}-2.1")
+        await error.wait_for(timeout=10_000)
+        assert "busy updating its firmware" in await error.inner_text()
+        for _ in range(50):
+            if await switch.is_checked() == was:
+                break
+            await asyncio.sleep(0.1)
+        assert await switch.is_checked() == was
+        assert live.value("light-hallway", 2, 1) == was
+        # a device that goes offline cannot be switched from the page
+        live.hub.kernel.set_online(hallway, False)
+        for _ in range(50):
+            if await switch.is_disabled():
+                break
+            await asyncio.sleep(0.1)
+        assert await switch.is_disabled()
         assert problems == []
 
 
