@@ -23,6 +23,14 @@ from dashboard_support import DESKTOP, PHONE, Live, chromium, live_home
 from trilink.sim.behaviour import ActionRefused
 from trilink.transports.mqtt.settings import MqttSettings
 
+#: controls (inputs, selects, buttons) that a screen reader would announce without a name
+UNNAMED_CONTROLS_JS = """() => [...document.querySelectorAll('input, select, button, textarea')]
+  .filter(el => el.offsetParent !== null)
+  .filter(el => !((el.labels && el.labels.length) || el.getAttribute('aria-label')
+                  || el.getAttribute('aria-labelledby') || (el.textContent || '').trim()
+                  || el.getAttribute('title')))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
 
 async def sign_in(page: Any, live: Live) -> None:
     await page.goto(live.url + "/")
@@ -101,6 +109,16 @@ async def test_sign_in_switch_a_light_and_move_a_slider(
                 break
             await asyncio.sleep(0.1)
         assert await switch.is_disabled()
+
+        # every control has an accessible name, and the theme toggle switches to dark and back
+        unnamed = await page.evaluate(UNNAMED_CONTROLS_JS)
+        assert unnamed == [], unnamed
+        toggle = page.get_by_test_id("theme-toggle")
+        start = await page.evaluate("() => document.documentElement.dataset.theme || ''")
+        await toggle.click()
+        flipped = await page.evaluate("() => document.documentElement.dataset.theme || ''")
+        assert flipped in ("dark", "light") and flipped != start
+        assert await toggle.get_attribute("aria-pressed") == str(flipped == "dark").lower()
         assert problems == []
 
 
