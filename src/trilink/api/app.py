@@ -19,11 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from trilink import __version__
 from trilink.api.auth import BearerAuth, install_token_redaction
 from trilink.api.errors import error_response, install_error_handlers
-from trilink.api.facade import HubFacade, automations_of, copilot_of, sessions_of
+from trilink.api.facade import HubFacade, automations_of, copilot_of, diagnostics_of, sessions_of
 from trilink.api.live import DEFAULT_CLIENT_QUEUE, DEFAULT_RECENT, LiveFeed, live_router
 from trilink.api.routes_automations import automations_router, install_automation_errors
 from trilink.api.routes_copilot import copilot_router
 from trilink.api.routes_devices import devices_router
+from trilink.api.routes_diagnostics import diagnostics_router
 from trilink.api.routes_session import AttemptLimiter, session_router
 from trilink.api.routes_system import system_router
 from trilink.api.routes_web import web_router
@@ -140,5 +141,8 @@ def create_app(
     copilot = copilot_of(hub)
     if copilot is not None:
         app.include_router(copilot_router(copilot))
+    diagnostics = diagnostics_of(hub)
+    if diagnostics is not None:
+        app.include_router(diagnostics_router(diagnostics))
     app.include_router(web_router(static_dir if static_dir is not None else packaged_static_dir()))
     return app

@@ -241,3 +241,44 @@ def copilot_of(hub: HubFacade) -> CopilotService | None:
     """The hub's copilot, or ``None`` (the routes are left out then)."""
     service: CopilotService | None = getattr(hub, "copilot", None)
     return service
+
+
+class DiagnosticsReminder(Protocol):
+    """A maintenance reminder (``trilink.diagnostics.findings.Reminder``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        ...
+
+
+class DiagnosticsService(Protocol):
+    """The diagnostics service as the API uses it (``trilink.diagnostics.service.Diagnostics``).
+
+    Unknown reminder ids and devices raise ``KeyError``; the API answers 404.
+    """
+
+    def reminders(self, *, active_only: bool = False, limit: int = 100) -> Sequence[DiagnosticsReminder]:
+        """Reminders, newest first."""
+        ...
+
+    def acknowledge(self, reminder_id: int) -> DiagnosticsReminder:
+        """Seen."""
+        ...
+
+    def snooze(self, reminder_id: int, hours: float) -> DiagnosticsReminder:
+        """Ask again later."""
+        ...
+
+    def resolve(self, reminder_id: int) -> DiagnosticsReminder:
+        """Serviced."""
+        ...
+
+    def status(self, did: str) -> dict[str, Any]:
+        """A device's detectors."""
+        ...
+
+
+def diagnostics_of(hub: HubFacade) -> DiagnosticsService | None:
+    """The hub's diagnostics service, or ``None`` (the routes are left out then)."""
+    service: DiagnosticsService | None = getattr(hub, "diagnostics", None)
+    return service
