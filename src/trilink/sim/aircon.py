@@ -18,6 +18,14 @@ Faults (see docs/simulator.md for the formulas and sources):
   capacity and EIR × (1 + F·(a1 + a2·T̃wb + a3·T̃odb + a4·F + a5·F² + a6·COP_rated)),
   T̃ = T/273.15 + 1, and coil conductance UA × (1 − 1.39·F).
 
+Faults can also come on gradually: ``filter_clog_rate`` (airflow fraction lost per day
+as dust loads the filter) and ``leak_rate`` (charge fraction lost per day) advance the
+two levels every step, up to :data:`MAX_FAULT_LEVEL`.
+
+Telemetry noise: with ``sensor_noise=True`` (a number scales it; a mapping gives σ by property name) the
+reported values get seeded Gaussian noise of the σ in :data:`SENSOR_NOISE`; the physics
+itself is never noisy.
+
 The compressor cycles: a PI thermostat gives the part-load ratio PLR; the runtime
 fraction is PLR / PLF with PLF = 0.85 + 0.15·PLR (cycling losses). Powers and energy are
 averages over the step; supply-air and coil temperatures are those while the
@@ -27,6 +35,8 @@ compressor runs (fan-only values when it did not run).
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar
@@ -57,6 +67,22 @@ UNDERCHARGE_COP = (3.74, 4.69)
 UNDERCHARGE_UA_SLOPE = -1.39  # fractional change of coil UA per unit of charge lost
 # Evaporator fouling (NREL OpenStudio fault measure "EvaporatorFouling"): fan curve coefficient
 FOULING_FAN_C = 1.4048
+#: the highest level a gradual fault grows to
+MAX_FAULT_LEVEL = 0.9
+#: σ of the noise on each reported telemetry value (property name → σ in its unit); the
+#: airflow and the two powers are relative (σ as a fraction of the value)
+SENSOR_NOISE: dict[str, float] = {
+    "temperature": 0.2,  # indoor °C
+    "relative-humidity": 1.5,  # % RH
+    "outdoor-temperature": 0.3,  # °C
+    "supply-air-temperature": 0.25,  # °C
+    "coil-temperature": 0.25,  # °C
+    "airflow": 0.015,  # relative
+    "compressor-power": 0.02,  # relative
+    "fan-power": 0.02,  # relative
+    "runtime-fraction": 1.0,  # percentage points
+}
+_RELATIVE_NOISE = frozenset({"airflow", "compressor-power", "fan-power"})
 #: lowest apparatus dew point (°C) the coil reaches before frosting limits it
 COIL_DEW_POINT_FLOOR = 2.0
 
@@ -168,6 +194,10 @@ class AirConditioner(Behaviour):
         rated_fan_power_w: float = 35.0,
         rated_bypass_factor: float = 0.1,
         coil_approach_k: float = 3.0,
+        filter_clog_rate: float = 0.0,
+        leak_rate: float = 0.0,
+        sensor_noise: bool | float | Mapping[str, float] = False,
+        noise_seed: float = 0,
     ) -> None:
         super().__init__()
         self.room = room
@@ -188,6 +218,17 @@ class AirConditioner(Behaviour):
         self.fan_level = FanLevel.AUTO
         self._filter_clog = 0.0
         self._undercharge = 0.0
+        #: airflow fraction lost per day as the filter loads with dust (added to ``filter_clog``)
+        self.filter_clog_rate = filter_clog_rate
+        #: refrigerant charge fraction lost per day by a slow leak (added to ``undercharge``)
+        self.leak_rate = leak_rate
+        #: σ of the telemetry noise by property name (empty: no noise)
+        self.sensor_noise: dict[str, float]
+        if isinstance(sensor_noise, Mapping):
+            self.sensor_noise = dict(sensor_noise)
+        else:  # True: the documented σ; a number scales them
+            self.sensor_noise = {k: v * float(sensor_noise) for k, v in SENSOR_NOISE.items() if sensor_noise}
+        self._noise_rng = random.Random(f"ac-noise-{int(noise_seed)}")
         # controller and outputs of the last step
         self._integral = 0.0
         self._active = Mode.COOL  # what AUTO is doing now
@@ -340,8 +381,16 @@ class AirConditioner(Behaviour):
             self._integral = _clamp(self._integral + kp * error * dt / ti, -0.5, 1.0)
         return _clamp(kp * error + self._integral, 0.0, 1.0)
 
+    def advance_faults(self, dt: float) -> None:
+        """Let the gradual faults grow for ``dt`` seconds (``step`` calls this)."""
+        if self.filter_clog_rate > 0.0:
+            self._filter_clog = min(MAX_FAULT_LEVEL, self._filter_clog + self.filter_clog_rate * dt / 86400.0)
+        if self.leak_rate > 0.0:
+            self._undercharge = min(MAX_FAULT_LEVEL, self._undercharge + self.leak_rate * dt / 86400.0)
+
     def step(self, now: float, dt: float) -> None:
         """Run the thermostat and the refrigeration cycle for ``dt`` seconds."""
+        self.advance_faults(dt)
         t_out = self.weather.temperature(now)
         self.outdoor_temperature = t_out
         plr = 0.0
@@ -376,7 +425,30 @@ class AirConditioner(Behaviour):
 
     # --------------------------------------------------------------- the spec
     def values(self) -> dict[PropKey, Any]:
-        """Readable properties: settings, the room's air, and the operating telemetry."""
+        """Readable properties: settings, the room's air, and the operating telemetry.
+
+        With sensor noise on, the measured values carry it (see :data:`SENSOR_NOISE`).
+        """
+        true = self.true_values()
+        if not self.sensor_noise:
+            return true
+        gauss = self._noise_rng.gauss
+        out = dict(true)
+        for key, value in true.items():
+            sigma = self.sensor_noise.get(key[1])
+            if not sigma or isinstance(value, bool) or key[0] not in ("environment", "ac-telemetry"):
+                continue
+            if key[1] in _RELATIVE_NOISE:
+                noisy = value * (1.0 + gauss(0.0, sigma)) if value > 0 else value
+            else:
+                noisy = value + gauss(0.0, sigma)
+            if key[1] in ("relative-humidity", "runtime-fraction"):
+                noisy = _clamp(noisy, 0.0, 100.0) if value > 0 or key[1] == "relative-humidity" else 0.0
+            out[key] = noisy
+        return out
+
+    def true_values(self) -> dict[PropKey, Any]:
+        """The readable properties without sensor noise."""
         p = self.point
         return {
             ("air-conditioner", "on"): self.on,
