@@ -49,6 +49,22 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# PostgreSQL for the store's PostgreSQL tests (they fail, not skip, without it).
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "==> installing postgresql"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "==> starting postgresql"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "postgresql did not start on 127.0.0.1:5432" >&2; exit 1; }
+psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+  || createdb -h 127.0.0.1 -U postgres test
+
 echo "==> ruff"
 .venv/bin/ruff check src tests bench
 echo "==> mypy"

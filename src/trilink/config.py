@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,10 +35,30 @@ class HomeConfig(_Strict):
 
 
 class StoreConfig(_Strict):
-    """Where the SQLite database lives and how long raw history is kept."""
+    """Where the SQLite database lives, where history goes, and how long each tier is kept.
+
+    ``backend: postgres`` keeps raw history and its statistics in PostgreSQL; the DSN is
+    read from the environment variable named by ``postgres_dsn_env`` (never from this file,
+    so no password lands in it). Everything else stays in the SQLite file at ``path``.
+    """
 
     path: Path = Path("var/trilink.db")
     history_retention_days: float = Field(default=30.0, gt=0)
+    stats_5m_retention_days: float = Field(default=90.0, gt=0)
+    stats_1h_retention_days: float = Field(default=730.0, gt=0)
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_dsn_env: str = Field(default="TRILINK_POSTGRES_DSN", min_length=1)
+    postgres_schema: str = Field(default="trilink", min_length=1, max_length=63)
+
+    def postgres_dsn(self) -> str:
+        """The PostgreSQL connection string from the environment (``ConfigError`` if unset)."""
+        dsn = os.environ.get(self.postgres_dsn_env, "").strip()
+        if not dsn:
+            raise ConfigError(
+                f"store.backend is postgres, but environment variable {self.postgres_dsn_env} "
+                "(store.postgres_dsn_env) holding the connection string is not set"
+            )
+        return dsn
 
 
 class ApiConfig(_Strict):

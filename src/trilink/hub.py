@@ -41,6 +41,8 @@ from trilink.store import (
     verify_token,
 )
 from trilink.store.automation import SQLiteAutomationStore
+from trilink.store.postgres import PostgresSeriesStore
+from trilink.store.stats import SeriesStore, StatRow
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
 
@@ -79,10 +81,22 @@ class Hub:
         self.config = config
         self.clock = clock or SystemClock()
         self.kernel = Kernel(self.clock, command_timeout=config.command_timeout)
-        self.store = SQLiteStore(
-            config.store.path, history_retention=config.store.history_retention_days * 86400
-        )
-        self.recorder = StoreRecorder(self.kernel, self.store)
+        store = config.store
+        retention = {
+            "history_retention": store.history_retention_days * 86400,
+            "stats_5m_retention": store.stats_5m_retention_days * 86400,
+            "stats_1h_retention": store.stats_1h_retention_days * 86400,
+        }
+        self.store = SQLiteStore(store.path, **retention)
+        #: history and statistics in PostgreSQL (``store.backend: postgres``), else ``None``
+        self.postgres: PostgresSeriesStore | None = None
+        if store.backend == "postgres":
+            self.postgres = PostgresSeriesStore(
+                store.postgres_dsn(), schema=store.postgres_schema, **retention
+            )
+        #: where history and statistics live: PostgreSQL, or the SQLite store
+        self.series: SeriesStore = self.postgres if self.postgres is not None else self.store
+        self.recorder = StoreRecorder(self.kernel, self.store, series=self.postgres)
         self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
         self.automations = AutomationEngine(
             self.kernel,
@@ -140,7 +154,20 @@ class Hub:
         self, did: str, siid: int, piid: int, since: float | None, until: float | None, limit: int
     ) -> list[tuple[float, Any]]:
         """Stored history of one property (the recorder writes within about a quarter second)."""
-        return self.store.history(did, siid, piid, since=since, until=until, limit=limit)
+        return self.series.history(did, siid, piid, since=since, until=until, limit=limit)
+
+    def stats(
+        self,
+        did: str,
+        siid: int,
+        piid: int,
+        period: str,
+        since: float | None,
+        until: float | None,
+        limit: int,
+    ) -> list[StatRow]:
+        """Downsampled statistics of one property (see ``SeriesStore.stats``)."""
+        return self.series.stats(did, siid, piid, period=period, since=since, until=until, limit=limit)
 
     def status(self) -> dict[str, Any]:
         """Counters of the transport and the store, and uptime."""
@@ -173,6 +200,12 @@ class Hub:
         self._started_at = time.monotonic()
         Path(self.config.store.path).parent.mkdir(parents=True, exist_ok=True)
         self.store.open()
+        if self.postgres is not None:
+            try:
+                self.postgres.open()
+            except Exception:
+                self.store.close()
+                raise
         stats = self.store.load_into(self.kernel)
         home = self.config.home
         if home.id not in self.kernel.registry.homes:
@@ -247,6 +280,8 @@ class Hub:
             await self.llm.aclose()
         await self.transport.stop()
         self.recorder.stop()
+        if self.postgres is not None:
+            self.postgres.close()
         self.store.close()
 
 

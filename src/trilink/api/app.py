@@ -26,6 +26,7 @@ from trilink.api.routes_copilot import copilot_router
 from trilink.api.routes_devices import devices_router
 from trilink.api.routes_diagnostics import diagnostics_router
 from trilink.api.routes_session import AttemptLimiter, session_router
+from trilink.api.routes_stats import stats_router
 from trilink.api.routes_system import system_router
 from trilink.api.routes_web import web_router
 from trilink.web import static_dir as packaged_static_dir
@@ -133,6 +134,7 @@ def create_app(
         app.state.sign_in_attempts = attempts
         app.include_router(session_router(sessions, attempts))
     app.include_router(devices_router(hub))
+    app.include_router(stats_router(hub))
     app.include_router(live_router(feed))
     engine = automations_of(hub)
     if engine is not None:

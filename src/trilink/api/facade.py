@@ -99,6 +99,32 @@ def sessions_of(hub: HubFacade) -> SessionsFacade | None:
     return None
 
 
+class StatsQuery(Protocol):
+    """The hub's ``stats`` method: downsampled statistics of one property.
+
+    Returns ``(bucket_start, min, mean, max, count)`` rows of the buckets of ``period``
+    (``"5m"`` or ``"1h"``) overlapping ``[since, until)``, oldest first, at most ``limit``.
+    Called on the event loop: it must be quick.
+    """
+
+    def __call__(
+        self,
+        did: str,
+        siid: int,
+        piid: int,
+        period: str,
+        since: float | None,
+        until: float | None,
+        limit: int,
+    ) -> Sequence[tuple[int, float, float, float, int]]: ...
+
+
+def stats_of(hub: HubFacade) -> StatsQuery | None:
+    """The hub's statistics query, or ``None`` for a hub without one (the route is left out then)."""
+    query = getattr(hub, "stats", None)
+    return cast(StatsQuery, query) if callable(query) else None
+
+
 class ReportedError(Protocol):
     """A refused definition (``trilink.automation.errors.DefinitionError``)."""
 

@@ -165,6 +165,69 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX sessions_expires ON sessions (expires)",
         ),
     ),
+    Migration(
+        7,
+        "downsampled statistics (5-minute and hourly buckets) and the diagnostics' findings",
+        (
+            # one row per (property, bucket) of numeric values: bucket is the start of the
+            # bucket in epoch seconds (a multiple of 300); the mean is vsum / n
+            """CREATE TABLE stats_5m (
+                did TEXT NOT NULL,
+                siid INTEGER NOT NULL,
+                piid INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                vmin REAL NOT NULL,
+                vmax REAL NOT NULL,
+                vsum REAL NOT NULL,
+                n INTEGER NOT NULL,
+                first_ts REAL NOT NULL,
+                last_ts REAL NOT NULL,
+                PRIMARY KEY (did, siid, piid, bucket)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX stats_5m_bucket ON stats_5m (bucket)",
+            # the same for hours (bucket is a multiple of 3600)
+            """CREATE TABLE stats_1h (
+                did TEXT NOT NULL,
+                siid INTEGER NOT NULL,
+                piid INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                vmin REAL NOT NULL,
+                vmax REAL NOT NULL,
+                vsum REAL NOT NULL,
+                n INTEGER NOT NULL,
+                first_ts REAL NOT NULL,
+                last_ts REAL NOT NULL,
+                PRIMARY KEY (did, siid, piid, bucket)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX stats_1h_bucket ON stats_1h (bucket)",
+            # what the diagnostics service found; evidence, advice and details are JSON text
+            """CREATE TABLE findings (
+                id INTEGER PRIMARY KEY,
+                did TEXT NOT NULL,
+                fault TEXT NOT NULL,
+                status TEXT NOT NULL,
+                severity REAL,
+                confidence REAL,
+                first_seen REAL,
+                detected_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                snoozed_until REAL,
+                evidence TEXT NOT NULL,
+                advice TEXT NOT NULL,
+                energy_kwh_per_day REAL,
+                details TEXT NOT NULL DEFAULT '{}'
+            )""",
+            "CREATE INDEX findings_device ON findings (did, fault, status)",
+            # each detector's own state per device (JSON text), kept across restarts
+            """CREATE TABLE detector_state (
+                did TEXT NOT NULL,
+                detector TEXT NOT NULL,
+                state TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (did, detector)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 #: The schema version this trilink writes.

@@ -5,6 +5,13 @@ event to a deque (thread-safe and cheap). The writer thread wakes every
 ``flush_interval`` seconds, takes up to ``max_batch`` items and writes them in one
 transaction. A batch that fails is kept and retried, with a growing pause, until it is
 written: nothing is dropped because the disk was busy or full for a while.
+
+Numeric property changes are folded into 5-minute and hourly statistics in the same
+transaction as their history (see :mod:`trilink.store.stats`), so that work is done
+here, on the writer thread, and never on the event loop. With a separate ``series``
+store (PostgreSQL), the SQLite store gets the registry and last state and the series
+store the history and statistics; a batch is retried whole until both took it (the
+SQLite part is idempotent upserts and deletes, so writing it again is harmless).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any, Final, Literal
 from trilink.kernel import Kernel, PropertyChanged, RegistryChanged
 from trilink.store.errors import StoreError, UnstorableValue
 from trilink.store.sqlite import BatchItem, Removal, SQLiteStore
+from trilink.store.stats import SeriesStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +62,13 @@ class StoreRecorder:
     """
 
     def __init__(
-        self, kernel: Kernel, store: SQLiteStore, *, flush_interval: float = 0.25, max_batch: int = 5000
+        self,
+        kernel: Kernel,
+        store: SQLiteStore,
+        *,
+        series: SeriesStore | None = None,
+        flush_interval: float = 0.25,
+        max_batch: int = 5000,
     ) -> None:
         if flush_interval <= 0:
             raise ValueError(f"flush_interval must be positive, got {flush_interval}")
@@ -62,6 +76,8 @@ class StoreRecorder:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self.kernel = kernel
         self.store = store
+        #: where history and statistics go: a separate store, or ``None`` for ``store`` itself
+        self.series = series
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self._queue: deque[BatchItem | _FlushMark] = deque()
@@ -80,6 +96,7 @@ class StoreRecorder:
         self._errors = 0
         self._rejected = 0
         self._pruned = 0
+        self._pruned_stats = 0
         self._lost = 0
         self._last_error: str | None = None
 
@@ -150,7 +167,8 @@ class StoreRecorder:
     @property
     def stats(self) -> dict[str, int]:
         """Counters: ``written`` items, ``batches``, write ``errors``, ``queued`` items, ``rejected``
-        items that could not be encoded, history rows ``pruned`` and items ``lost`` at stop."""
+        items that could not be encoded, history rows ``pruned``, statistics buckets ``pruned_stats``
+        and items ``lost`` at stop."""
         return {
             "written": self._written,
             "batches": self._batches,
@@ -158,6 +176,7 @@ class StoreRecorder:
             "queued": self._count_queued(),
             "rejected": self._rejected,
             "pruned": self._pruned,
+            "pruned_stats": self._pruned_stats,
             "lost": self._lost,
         }
 
@@ -232,7 +251,11 @@ class StoreRecorder:
         """Write the pending batch; returns False (and keeps it) if the store failed."""
         while self._pending:
             try:
-                self.store.write_batch(self._pending)
+                if self.series is None:
+                    self.store.write_batch(self._pending)
+                else:
+                    self.store.write_batch(self._pending, series=False)
+                    self.series.write_series(self._pending)
             except UnstorableValue as exc:
                 # one item can never be stored; set it aside so it does not block the rest forever
                 del self._pending[exc.index]
@@ -265,8 +288,10 @@ class StoreRecorder:
         self._marks = []
 
     def _prune(self, now: float) -> None:
+        series: SeriesStore = self.store if self.series is None else self.series
         try:
-            self._pruned += self.store.prune_history(now)
+            self._pruned += series.prune_history(now)
+            self._pruned_stats += sum(series.prune_stats(now).values())
         except Exception:
             self._errors += 1
             log.exception("pruning history failed; trying again in %g s of clock time", PRUNE_INTERVAL)

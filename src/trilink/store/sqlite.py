@@ -22,10 +22,21 @@ from typing import Any, Literal
 
 import orjson
 
-from trilink.kernel import Device, Floor, Home, Kernel, Person, PropertyChanged, Room
+from trilink.kernel import Context, Device, Floor, Home, Kernel, Person, PropertyChanged, Room
 from trilink.model import DeviceSpec, InvalidValue, parse_spec, validate_value
 from trilink.store.errors import StoreError, UnstorableValue
 from trilink.store.migrations import migrate, schema_version
+from trilink.store.stats import (
+    PERIODS,
+    Sample,
+    StatRow,
+    aggregate_all,
+    backfill_window,
+    bucket_rows,
+    check_range,
+    period_seconds,
+    stat_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +101,46 @@ _DELETE = {
     "device": (
         "DELETE FROM devices WHERE did = ?",
         "DELETE FROM state WHERE did = ?",
-        "DELETE FROM history WHERE did = ?",
     ),
 }
+#: What forgetting a device deletes from its series (raw history and statistics).
+_DELETE_SERIES = (
+    "DELETE FROM history WHERE did = ?",
+    "DELETE FROM stats_5m WHERE did = ?",
+    "DELETE FROM stats_1h WHERE did = ?",
+)
 _UPSERT_STATE = (
     "INSERT INTO state (did, siid, piid, value, ts) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (did, siid, piid) DO UPDATE SET value = excluded.value, ts = excluded.ts"
 )
 _INSERT_HISTORY = "INSERT INTO history (did, siid, piid, ts, value) VALUES (?, ?, ?, ?, ?)"
+
+
+def _merge_stats(table: str) -> str:
+    # merge a batch's partial bucket into the stored one: exact for min, max, sum and count
+    return (
+        f"INSERT INTO {table} (did, siid, piid, bucket, vmin, vmax, vsum, n, first_ts, last_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (did, siid, piid, bucket) DO UPDATE SET "
+        "vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax), vsum = vsum + excluded.vsum, "
+        "n = n + excluded.n, first_ts = min(first_ts, excluded.first_ts), "
+        "last_ts = max(last_ts, excluded.last_ts)"
+    )
+
+
+def _replace_stats(table: str) -> str:
+    # a backfill's bucket is whole: it replaces the stored one
+    return (
+        f"INSERT INTO {table} (did, siid, piid, bucket, vmin, vmax, vsum, n, first_ts, last_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (did, siid, piid, bucket) DO UPDATE SET "
+        "vmin = excluded.vmin, vmax = excluded.vmax, vsum = excluded.vsum, n = excluded.n, "
+        "first_ts = excluded.first_ts, last_ts = excluded.last_ts"
+    )
+
+
+#: Per period: its table, and the merge upsert of a batch's buckets.
+_STATS_TABLES: dict[str, tuple[str, str]] = {
+    name: (f"stats_{name}", _merge_stats(f"stats_{name}")) for name in PERIODS
+}
 
 
 def _json(value: Any) -> str:
@@ -155,22 +198,33 @@ def _describe(item: object) -> str:
     return f"{type(item).__name__.lower()} {getattr(item, 'id', '?')}"
 
 
-def encode_batch(path: Path, items: Sequence[BatchItem]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def encode_batch(
+    path: Path, items: Sequence[object], *, local: bool = True, series: bool = True
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """Turn a batch into ``(sql, rows)`` steps for ``executemany``, in the batch's order.
 
     Consecutive property changes become one last-state upsert (the last change of each
-    property wins) and one history insert. Raises :class:`UnstorableValue` naming the
-    first item that cannot be stored; nothing is written then.
+    property wins), one history insert and one merge per statistics period. ``local``
+    includes the registry and the last state, ``series`` the history and the statistics.
+    Raises :class:`UnstorableValue` naming the first item that cannot be stored; nothing
+    is written then.
     """
     steps: list[tuple[str, list[tuple[Any, ...]]]] = []
     history: list[tuple[Any, ...]] = []
+    samples: list[tuple[str, int, int, float, Any]] = []
     last: dict[tuple[str, int, int], tuple[Any, ...]] = {}
 
     def end_run() -> None:
         if history:
-            steps.append((_UPSERT_STATE, list(last.values())))
-            steps.append((_INSERT_HISTORY, history.copy()))
+            if local:
+                steps.append((_UPSERT_STATE, list(last.values())))
+            if series:
+                steps.append((_INSERT_HISTORY, history.copy()))
+                for name, buckets in aggregate_all(samples).items():
+                    if buckets:
+                        steps.append((_STATS_TABLES[name][1], bucket_rows(buckets)))
             history.clear()
+            samples.clear()
             last.clear()
 
     def add(sql: str, row: tuple[Any, ...]) -> None:
@@ -184,14 +238,23 @@ def encode_batch(path: Path, items: Sequence[BatchItem]) -> list[tuple[str, list
             if isinstance(item, PropertyChanged):
                 text = encode_value(item.value)
                 history.append((item.did, item.siid, item.piid, item.ts, text))
+                samples.append((item.did, item.siid, item.piid, item.ts, item.value))
                 last[(item.did, item.siid, item.piid)] = (item.did, item.siid, item.piid, text, item.ts)
                 continue
-            end_run()
             if isinstance(item, Removal):
-                for sql in _DELETE[item.entity]:
-                    add(sql, (item.id,))
+                end_run()
+                if local:
+                    for sql in _DELETE[item.entity]:
+                        add(sql, (item.id,))
+                if series and item.entity == "device":
+                    for sql in _DELETE_SERIES:
+                        add(sql, (item.id,))
+            elif isinstance(item, Home | Floor | Room | Person | Device):
+                end_run()
+                if local:
+                    add(_UPSERT[type(item)], _entity_row(item))
             else:
-                add(_UPSERT[type(item)], _entity_row(item))
+                raise TypeError(f"{type(item).__name__} cannot be stored")
         except (ValueError, TypeError, KeyError) as exc:
             raise UnstorableValue(f"{path}: cannot store {_describe(item)}: {exc}", index, item) from None
     end_run()
@@ -202,14 +265,17 @@ class SQLiteStore:
     """trilink's persistence in one SQLite file. ``open()`` it (or use ``with``) before use."""
 
     def __init__(
-        self, path: str | Path, *, history_retention: float = 30 * 86400, busy_timeout: float = 5.0
+        self,
+        path: str | Path,
+        *,
+        history_retention: float = 30 * 86400,
+        stats_5m_retention: float = 90 * 86400,
+        stats_1h_retention: float = 730 * 86400,
+        busy_timeout: float = 5.0,
     ) -> None:
-        if not history_retention > 0:
-            raise ValueError(
-                f"history_retention must be a positive number of seconds, got {history_retention}"
-            )
         self.path = Path(path)
         self.history_retention = float(history_retention)
+        self.stats_retention = check_retentions(history_retention, stats_5m_retention, stats_1h_retention)
         self.busy_timeout = busy_timeout
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
@@ -341,13 +407,29 @@ class SQLiteStore:
                     conn.execute("COMMIT")
 
     # ------------------------------------------------------------------- writing
-    def write_batch(self, items: Sequence[BatchItem]) -> None:
+    def write_batch(self, items: Sequence[BatchItem], *, series: bool = True) -> None:
         """Write property changes, saved entities and removals in order, in one transaction.
 
+        With ``series=False`` property changes update only the last state: their history and
+        statistics are kept by another :class:`~trilink.store.stats.SeriesStore`.
         Raises :class:`UnstorableValue` (before writing anything) for an item that cannot be
         encoded, and :class:`StoreError` if the write fails; then nothing of the batch is kept.
         """
-        steps = encode_batch(self.path, items)
+        self._run_steps(encode_batch(self.path, items, series=series))
+
+    def write_series(self, items: Sequence[object]) -> None:
+        """History and statistics of the property changes among ``items``, and device removals'
+        series deletions, in one transaction (the ``SeriesStore`` write; registry and last state
+        are left alone)."""
+        kept = [i for i in items if isinstance(i, PropertyChanged | Removal)]
+        self._run_steps(encode_batch(self.path, kept, local=False))
+
+    def append(self, samples: Sequence[Sample]) -> None:
+        """Append samples to history and fold them into the statistics, in one transaction."""
+        events = [PropertyChanged(s.did, s.siid, s.piid, s.value, None, s.ts, _NO_CONTEXT) for s in samples]
+        self._run_steps(encode_batch(self.path, events, local=False))
+
+    def _run_steps(self, steps: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         if not steps:
             return
         with self.writing() as conn:
@@ -411,6 +493,53 @@ class SQLiteStore:
             total += deleted
             if deleted < PRUNE_CHUNK:
                 return total
+
+    def prune_stats(self, now: float) -> dict[str, int]:
+        """Delete buckets that ended before ``now`` minus their period's retention.
+
+        Returns the rows deleted per period.
+        """
+        out: dict[str, int] = {}
+        for name, seconds in PERIODS.items():
+            table = _STATS_TABLES[name][0]
+            # a bucket ends `seconds` after its start; keep it while any of it is within retention
+            cutoff = now - self.stats_retention[name] - seconds
+            out[name] = 0
+            while True:
+                with self.writing() as conn:
+                    deleted = conn.execute(
+                        f"DELETE FROM {table} WHERE (did, siid, piid, bucket) IN "
+                        f"(SELECT did, siid, piid, bucket FROM {table} WHERE bucket < ? LIMIT ?)",
+                        (cutoff, PRUNE_CHUNK),
+                    ).rowcount
+                out[name] += deleted
+                if deleted < PRUNE_CHUNK:
+                    break
+        return out
+
+    def backfill_stats(self, *, since: float | None = None, until: float | None = None) -> int:
+        """Recompute, from raw history, every bucket that holds a raw sample in ``[since, until)``
+        (widened to whole hours, so each bucket is recomputed whole); returns the samples read.
+
+        A recomputed bucket replaces the stored one, so running it twice changes nothing.
+        Buckets from before the oldest raw sample are left alone; a bucket that lost part of
+        its samples to raw retention would be replaced by what is left, so keep ``since``
+        within raw retention.
+        """
+        lo, hi = backfill_window(since, until)
+        where, params = "1 = 1", []
+        if lo is not None:
+            where += " AND ts >= ?"
+            params.append(lo)
+        if hi is not None:
+            where += " AND ts < ?"
+            params.append(hi)
+        with self.writing() as conn:
+            rows = conn.execute(f"SELECT did, siid, piid, ts, value FROM history WHERE {where}", params)
+            samples = [Sample(did, siid, piid, ts, _loads_number(text)) for did, siid, piid, ts, text in rows]
+            for name, buckets in aggregate_all(samples).items():
+                conn.executemany(_replace_stats(_STATS_TABLES[name][0]), bucket_rows(buckets))
+        return len(samples)
 
     def backup(self, target: str | Path) -> None:
         """Write a consistent copy of the database to ``target`` while the hub keeps running.
@@ -498,6 +627,42 @@ class SQLiteStore:
                     value,
                 )
         return out
+
+    def stats(
+        self,
+        did: str,
+        siid: int,
+        piid: int,
+        *,
+        period: str = "5m",
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 10000,
+    ) -> list[StatRow]:
+        """Buckets of one property that overlap ``[since, until)``, oldest first.
+
+        When more than ``limit`` buckets match, the newest ``limit`` are returned. Raises
+        ``ValueError`` for an unknown period, a negative limit or ``since > until``.
+        """
+        seconds = period_seconds(period)
+        check_range(since, until, limit)
+        table = _STATS_TABLES[period][0]
+        where = "did = ? AND siid = ? AND piid = ?"
+        params: list[Any] = [did, siid, piid]
+        if since is not None:
+            where += " AND bucket > ?"
+            params.append(since - seconds)
+        if until is not None:
+            where += " AND bucket < ?"
+            params.append(until)
+        params.append(limit)
+        sql = (
+            f"SELECT * FROM (SELECT bucket, vmin, vmax, vsum, n FROM {table} WHERE {where} "
+            "ORDER BY bucket DESC LIMIT ?) ORDER BY bucket"
+        )
+        with self.reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [stat_row(*row) for row in rows]
 
     # ------------------------------------------------------------------- restart
     def load_into(self, kernel: Kernel) -> LoadStats:
@@ -610,6 +775,29 @@ class SQLiteStore:
                 self.path,
                 stats.skipped_readings,
             )
+
+
+_NO_CONTEXT = Context.new("system", "store")
+
+
+def _loads_number(text: str) -> Any:
+    """A stored value for aggregation (``None`` for text that is not JSON, which is not aggregated)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def check_retentions(history: float, stats_5m: float, stats_1h: float) -> dict[str, float]:
+    """Each period's retention in seconds by name; ``ValueError`` for one that is not positive."""
+    for name, value in (
+        ("history_retention", history),
+        ("stats_5m_retention", stats_5m),
+        ("stats_1h_retention", stats_1h),
+    ):
+        if not value > 0:
+            raise ValueError(f"{name} must be a positive number of seconds, got {value}")
+    return {"5m": float(stats_5m), "1h": float(stats_1h)}
 
 
 def _str_tuple(text: str) -> tuple[str, ...]:
