@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,9 @@ from trilink.config import ConfigError, HubConfig, LLMConfig
 from trilink.copilot.llm import LLMEngine
 from trilink.copilot.llm_settings import LLMConfigError, LLMSettings
 from trilink.copilot.service import Copilot
-from trilink.kernel import SYSTEM, Home, Kernel
+from trilink.diagnostics.service import Diagnostics
+from trilink.diagnostics.storage import SQLiteReminders, load_detector_states, save_detector_state
+from trilink.kernel import SYSTEM, Context, Home, Kernel
 from trilink.store import (
     SQLiteStore,
     StoreRecorder,
@@ -103,6 +105,13 @@ class Hub:
             SQLiteAutomationStore(self.store, clock=self.clock.now, document=StoredDocument),
             home_id=config.home.id,
         )
+        self.diagnostics = Diagnostics(
+            self.kernel,
+            SQLiteReminders(self.store),
+            home_id=config.home.id,
+            states=_DetectorStates(self.store),
+            notify=self._remind,
+        )
         self.llm = _language_model(config.copilot.llm, self.kernel)
         self.copilot = Copilot(
             self.kernel,
@@ -118,6 +127,10 @@ class Hub:
         self._app: Any = None
         self._started_at = 0.0
         self.api_url = ""
+
+    async def _remind(self, person_id: str, title: str, message: str) -> None:
+        """Send a maintenance reminder to a person's phone (and the API's notification list)."""
+        await self.automations.notifier.send(person_id, title, message, Context.new("system", "diagnostics"))
 
     # ----------------------------------------------------------- HubFacade
     def authenticate(self, token: str) -> Principal | None:
@@ -217,6 +230,7 @@ class Hub:
         token = self.ensure_owner_token()
         await self.transport.start()
         await self.automations.start()
+        await self.diagnostics.start()
         errors = self._load_automation_files()
         if serve_api:
             await self._start_api()
@@ -275,6 +289,7 @@ class Hub:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server_task, 5)
             self._server = self._server_task = None
+        await self.diagnostics.stop()
         await self.automations.stop()
         if self.llm is not None:
             await self.llm.aclose()
@@ -298,3 +313,18 @@ def _language_model(config: LLMConfig | None, kernel: Kernel) -> LLMEngine | Non
     except LLMConfigError as exc:
         raise ConfigError(f"copilot.llm: {exc}") from exc
     return LLMEngine.for_kernel(settings, kernel) if settings is not None else None
+
+
+class _DetectorStates:
+    """Detector state in the hub's store (the diagnostics service's ``StateSink``)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def save(self, did: str, detector: str, state: Mapping[str, Any], now: float) -> None:
+        """Keep what one detector has learned."""
+        save_detector_state(self.store, did, detector, state, now)
+
+    def load(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Everything kept."""
+        return load_detector_states(self.store)
