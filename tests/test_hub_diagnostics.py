@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 
 from dashboard_support import live_home
+from trilink.cli.main import cli
 from trilink.diagnostics.storage import load_detector_states
 from trilink.store import SQLiteStore
 from trilink.transports.mqtt.settings import MqttSettings
@@ -26,6 +29,16 @@ async def test_the_hub_diagnoses_its_acs_and_car_and_keeps_what_they_learned(
             assert [d["name"] for d in car["detectors"]] == ["BatteryHealth"]
             r = await api.get(f"/api/diagnostics/devices/{prefix}light-living")
             assert r.status_code == 404
+        # the command line asks the same hub
+        env = {"TRILINK_URL": live.url, "TRILINK_TOKEN": live.token}
+        home = await asyncio.to_thread(CliRunner().invoke, cli, ["diagnose"], env=env)
+        assert home.exit_code == 0 and "no open maintenance reminders" in home.output, home.output
+        one = await asyncio.to_thread(CliRunner().invoke, cli, ["diagnose", f"{prefix}ac-living"], env=env)
+        assert one.exit_code == 0 and "watched by ACHealth" in one.output, one.output
+        none = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["diagnose", f"{prefix}light-living"], env=env
+        )
+        assert none.exit_code != 0 and "has no detectors" in none.output
     store = SQLiteStore(tmp_path / "hub.db")
     store.open()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from trilink import __version__
-from trilink.cli import automation, client, copilot, serve
+from trilink.cli import automation, client, copilot, diagnose, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +18,7 @@ serve.register(cli)
 client.register(cli)
 automation.register(cli)
 copilot.register(cli)
+diagnose.register(cli)
 
 
 def main() -> None:
