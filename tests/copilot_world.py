@@ -19,7 +19,7 @@ T0 = 1_800_000_000.0
 #: did, model, room, name — the simulated world's layout (docs/simulator.md)
 DEVICES = [
     ("ac-living", "trilink.aircondition.sim1", "living-room", "Living Room AC"),
-    ("ac-bedroom", "trilink.aircondition.sim1", "bedroom", "Bedroom AC"),
+    ("ac-bedroom", "trilink.aircondition.sim1", "bedroom", "Bedroom AC (2.6 kW)"),
     ("light-living", "trilink.light.sim1", "living-room", "Living Room Light"),
     ("light-bedroom", "trilink.light.sim1", "bedroom", "Bedroom Light"),
     ("light-kitchen", "trilink.light.sim1", "kitchen", "Kitchen Light"),

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import wait_until
+from copilot_world import DEVICES as SIM_DEVICES
 from trilink.automation import (
     AutomationEngine,
     MemoryAutomationStore,
@@ -33,26 +34,6 @@ HOME = (31.2304, 121.4737)
 OFFICE = (31.2040, 121.5900)
 TZ = "Asia/Shanghai"
 T0 = 1_800_000_000.0  # Friday 2027-01-15 16:00 in Shanghai
-
-#: did, model, room, name — the simulated world's layout (docs/simulator.md)
-SIM_DEVICES = [
-    ("ac-living", "trilink.aircondition.sim1", "living-room", "Living Room AC"),
-    ("ac-bedroom", "trilink.aircondition.sim1", "bedroom", "Bedroom AC (2.6 kW)"),
-    ("light-living", "trilink.light.sim1", "living-room", "Living Room Light"),
-    ("light-bedroom", "trilink.light.sim1", "bedroom", "Bedroom Light"),
-    ("light-kitchen", "trilink.light.sim1", "kitchen", "Kitchen Light"),
-    ("light-hallway", "trilink.light.sim1", "hallway", "Hallway Light"),
-    ("lock-front", "trilink.lock.sim1", "hallway", "Front Door Lock"),
-    ("curtain-living", "trilink.curtain.sim1", "living-room", "Living Room Curtain"),
-    ("curtain-bedroom", "trilink.curtain.sim1", "bedroom", "Bedroom Curtain"),
-    ("vacuum", "trilink.vacuum.sim1", "living-room", "Robot Vacuum"),
-    ("plug-kitchen", "trilink.plug.sim1", "kitchen", "Kitchen Fridge Plug"),
-    ("sensor-living", "trilink.sensor_ht.sim1", "living-room", "Living Room Sensor"),
-    ("sensor-bedroom", "trilink.sensor_ht.sim1", "bedroom", "Bedroom Sensor"),
-    ("sensor-kitchen", "trilink.sensor_ht.sim1", "kitchen", "Kitchen Sensor"),
-    ("car", "trilink.car.sim1", None, "Car"),
-    ("phone-alex", "trilink.phone.sim1", None, "Alex's Phone"),
-]
 
 
 class Link:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from copilot_world import DEVICES as SIM_DEVICES
 from trilink.clock import ManualClock
 from trilink.copilot.intent import Intent, Language, Target, Understanding
 from trilink.copilot.lang import detect_language
@@ -33,25 +34,6 @@ from trilink.model import builtin_spec
 CASES_FILE = Path(__file__).parent / "data" / "copilot_colloquial.yaml"
 DEFAULT_ROOM = "living-room"
 
-#: did, model, room, name — the simulated world's layout (as in test_automation_engine.py)
-SIM_DEVICES = [
-    ("ac-living", "trilink.aircondition.sim1", "living-room", "Living Room AC"),
-    ("ac-bedroom", "trilink.aircondition.sim1", "bedroom", "Bedroom AC (2.6 kW)"),
-    ("light-living", "trilink.light.sim1", "living-room", "Living Room Light"),
-    ("light-bedroom", "trilink.light.sim1", "bedroom", "Bedroom Light"),
-    ("light-kitchen", "trilink.light.sim1", "kitchen", "Kitchen Light"),
-    ("light-hallway", "trilink.light.sim1", "hallway", "Hallway Light"),
-    ("lock-front", "trilink.lock.sim1", "hallway", "Front Door Lock"),
-    ("curtain-living", "trilink.curtain.sim1", "living-room", "Living Room Curtain"),
-    ("curtain-bedroom", "trilink.curtain.sim1", "bedroom", "Bedroom Curtain"),
-    ("vacuum", "trilink.vacuum.sim1", "living-room", "Robot Vacuum"),
-    ("plug-kitchen", "trilink.plug.sim1", "kitchen", "Kitchen Fridge Plug"),
-    ("sensor-living", "trilink.sensor_ht.sim1", "living-room", "Living Room Sensor"),
-    ("sensor-bedroom", "trilink.sensor_ht.sim1", "bedroom", "Bedroom Sensor"),
-    ("sensor-kitchen", "trilink.sensor_ht.sim1", "kitchen", "Kitchen Sensor"),
-    ("car", "trilink.car.sim1", None, "Car"),
-    ("phone-alex", "trilink.phone.sim1", None, "Alex's Phone"),
-]
 
 Understand = Callable[[str, Vocabulary, Language], Understanding | None]
 

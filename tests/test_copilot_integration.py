@@ -31,7 +31,10 @@ async def test_the_models_plan_is_validated_and_sent(server: FakeLLM) -> None:
         copilot = Copilot(kernel, llm=llm)
         server.push(
             tool_reply(
-                call("control", {"intent": "set", "names": ["Bedroom AC"], "values": {"temperature": 23}})
+                call(
+                    "control",
+                    {"intent": "set", "names": ["Bedroom AC (2.6 kW)"], "values": {"temperature": 23}},
+                )
             )
         )
         reply = await copilot.say("bedroom a bit warmer please, 23")
@@ -41,7 +44,10 @@ async def test_the_models_plan_is_validated_and_sent(server: FakeLLM) -> None:
         # a value the spec refuses is reported, not sent
         server.push(
             tool_reply(
-                call("control", {"intent": "set", "names": ["Bedroom AC"], "values": {"temperature": 40}})
+                call(
+                    "control",
+                    {"intent": "set", "names": ["Bedroom AC (2.6 kW)"], "values": {"temperature": 40}},
+                )
             )
         )
         link.sent.clear()

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copilot_world import DEVICES as SIM_DEVICES
 from trilink.automation import AutomationEngine, MemoryAutomationStore
 from trilink.clock import ManualClock
 from trilink.copilot import lexicon
@@ -23,26 +24,6 @@ from trilink.copilot.vocabulary import NamedDevice, NamedPerson, NamedRoom, Voca
 from trilink.copilot.wording import tables_for
 from trilink.kernel import Device, Home, Kernel, Person, Room
 from trilink.model import builtin_spec
-
-#: did, model, room, name — the simulated world's layout (as in test_automation_engine.py)
-SIM_DEVICES = [
-    ("ac-living", "trilink.aircondition.sim1", "living-room", "Living Room AC"),
-    ("ac-bedroom", "trilink.aircondition.sim1", "bedroom", "Bedroom AC (2.6 kW)"),
-    ("light-living", "trilink.light.sim1", "living-room", "Living Room Light"),
-    ("light-bedroom", "trilink.light.sim1", "bedroom", "Bedroom Light"),
-    ("light-kitchen", "trilink.light.sim1", "kitchen", "Kitchen Light"),
-    ("light-hallway", "trilink.light.sim1", "hallway", "Hallway Light"),
-    ("lock-front", "trilink.lock.sim1", "hallway", "Front Door Lock"),
-    ("curtain-living", "trilink.curtain.sim1", "living-room", "Living Room Curtain"),
-    ("curtain-bedroom", "trilink.curtain.sim1", "bedroom", "Bedroom Curtain"),
-    ("vacuum", "trilink.vacuum.sim1", "living-room", "Robot Vacuum"),
-    ("plug-kitchen", "trilink.plug.sim1", "kitchen", "Kitchen Fridge Plug"),
-    ("sensor-living", "trilink.sensor_ht.sim1", "living-room", "Living Room Sensor"),
-    ("sensor-bedroom", "trilink.sensor_ht.sim1", "bedroom", "Bedroom Sensor"),
-    ("sensor-kitchen", "trilink.sensor_ht.sim1", "kitchen", "Kitchen Sensor"),
-    ("car", "trilink.car.sim1", None, "Car"),
-    ("phone-alex", "trilink.phone.sim1", None, "Alex's Phone"),
-]
 
 
 def make_kernel() -> Kernel:

@@ -50,33 +50,19 @@ def from_hub(hub: HubClient, did: str | None) -> None:
 
 def from_csv(path: Path, kind: str, did: str, as_json: bool) -> None:
     """Run a detector over a CSV of telemetry (docs/diagnostics.md) and print what it finds."""
-    from trilink.diagnostics.base import Detector, Finding
-    from trilink.diagnostics.csvinput import CsvFormatError, CsvReport, read_samples
+    from trilink.diagnostics.csvinput import CsvFormatError, diagnose_csv
+    from trilink.diagnostics.service import default_detectors
 
-    detector: Detector
-    if kind == "ac":
-        from trilink.diagnostics.ac import ACHealth
-
-        detector = ACHealth(did)
-    else:
-        from trilink.diagnostics.ev import BatteryHealth
-
-        detector = BatteryHealth(did)
+    (detector,) = default_detectors(did, "air-conditioner" if kind == "ac" else "electric-car")
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
-    report = CsvReport()
-    first_seen: dict[str, float] = {}  # fault → when the detector first reported it
     try:
-        for sample in read_samples(text, report):
-            detector.observe(sample)
-            for finding in detector.findings():
-                first_seen.setdefault(finding.fault, finding.detected_at)
+        result = diagnose_csv(text, detector)
     except CsvFormatError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    findings: list[Finding] = detector.findings()
-    gone = sorted(set(first_seen) - {f.fault for f in findings})
+    report, findings = result.report, result.findings
     if as_json:
         print_json(
             {
@@ -95,8 +81,8 @@ def from_csv(path: Path, kind: str, did: str, as_json: bool) -> None:
                     }
                     for f in findings
                 ],
-                "first_seen": first_seen,
-                "no_longer_found": gone,
+                "first_seen": result.first_seen,
+                "no_longer_found": result.gone,
                 "state": json.loads(json.dumps(detector.state(), default=str)),
             }
         )
@@ -105,9 +91,12 @@ def from_csv(path: Path, kind: str, did: str, as_json: bool) -> None:
     for line, why in report.skipped[:10]:
         click.echo(f"  line {line}: {why}")
     if not findings:
+        gone = result.gone
         click.echo("nothing found" + (f" at the end (earlier: {', '.join(gone)})" if gone else ""))
     for f in findings:
-        click.echo(f"\n{f.fault} (severity {f.severity:.0%}, first found {format_time(first_seen[f.fault])})")
+        click.echo(
+            f"\n{f.fault} (severity {f.severity:.0%}, first found {format_time(result.first_seen[f.fault])})"
+        )
         click.echo(f"  {f.evidence}\n  {f.advice}")
 
 

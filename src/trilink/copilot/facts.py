@@ -6,10 +6,10 @@ Each answer is a list of :class:`~trilink.copilot.plan.Fact`; the wording is lef
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from trilink.automation.geo import distance_m
 from trilink.copilot import capabilities as caps
 from trilink.copilot.intent import Intent, Target
 from trilink.copilot.plan import Fact, Plan
@@ -38,19 +38,15 @@ def _read(kernel: Kernel, did: str, names: tuple[str, ...], service: str | None 
     return None
 
 
-def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return distance_m(a[0], a[1], b[0], b[1]) / 1000
 
 
 def _position(kernel: Kernel, did: str) -> tuple[float, float] | None:
-    spec = kernel.registry.devices[did].spec
     lat = _read(kernel, did, ("latitude",), "location")
     lon = _read(kernel, did, ("longitude",), "location")
     if isinstance(lat, int | float) and isinstance(lon, int | float):
         return float(lat), float(lon)
-    del spec
     return None
 
 
@@ -192,10 +188,8 @@ def _where(
         if pos is None or home is None:
             plan.facts.append(Fact(did, shown, "where", None))
             continue
-        km = _haversine_km(pos, home)
-        place = (
-            "home" if km < 0.15 else next((z for z, c in zones.items() if _haversine_km(pos, c) < 0.3), None)
-        )
+        km = _km(pos, home)
+        place = "home" if km < 0.15 else next((z for z, c in zones.items() if _km(pos, c) < 0.3), None)
         plan.facts.append(Fact(did, shown, "where", {"place": place, "km_from_home": round(km, 1)}))
     if not subjects:
         plan.problems.append(("no_device", ", ".join(target.names) or "?"))
@@ -225,7 +219,7 @@ def _reach(
         plan.facts.append(Fact(car.did, car.name, "range", rng, "km"))
         return
     # roads are longer than the straight line: 1.3 is a common detour factor for cities
-    km = _haversine_km(start, place) * 1.3
+    km = _km(start, place) * 1.3
     ok = isinstance(rng, int | float) and rng >= km * 1.1
     plan.facts.append(
         Fact(

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from trilink.diagnostics.base import Sample
+from trilink.diagnostics.base import Detector, Finding, Sample
 
 #: rows beyond this are not read (a guard against a wrong file)
 MAX_ROWS = 5_000_000
@@ -107,3 +107,27 @@ def read_samples(text: str, report: CsvReport) -> Iterator[Sample]:
         last = ts
         report.samples += 1
         yield Sample(ts, values)
+
+
+@dataclass(slots=True)
+class CsvDiagnosis:
+    """What a detector made of a file: the findings at its end, when each fault was first
+    found, the faults found earlier that are gone by the end, and the rows read and skipped."""
+
+    report: CsvReport
+    findings: list[Finding]
+    first_seen: dict[str, float]
+    gone: list[str]
+
+
+def diagnose_csv(text: str, detector: Detector) -> CsvDiagnosis:
+    """Feed every sample of a CSV document to ``detector``. Raises :class:`CsvFormatError`."""
+    report = CsvReport()
+    first_seen: dict[str, float] = {}
+    for sample in read_samples(text, report):
+        detector.observe(sample)
+        for finding in detector.findings():
+            first_seen.setdefault(finding.fault, finding.detected_at)
+    findings = detector.findings()
+    gone = sorted(set(first_seen) - {f.fault for f in findings})
+    return CsvDiagnosis(report, findings, first_seen, gone)
