@@ -144,3 +144,46 @@ def test_charge_loss_inverts_the_sensitivity() -> None:
     for f in (0.0, 0.1, 0.15, 0.3):
         assert charge_loss(0.3 * f + f * f) == pytest.approx(f, abs=1e-9)
     assert charge_loss(-0.2) == 0.0
+
+
+# A unit in a mild climate used only at night hardly ever runs its compressor two samples
+# in a row: it pulls the room down for one 10-minute interval and idles. Seed 100080 is
+# such a unit (its high fan speed is used only in those pull-downs).
+LIGHT_USE = {"climate": "mild", "usage": "nights", "seed": 100080}
+
+
+def test_a_lightly_used_unit_learns_from_its_pull_downs_and_finds_undercharge() -> None:
+    det = ACHealth("ac")
+    hits = run(det, 10, onset_day=5.6, undercharge=0.3, **LIGHT_USE)  # type: ignore[arg-type]
+    assert not det.learning
+    assert hits, "no finding"
+    first = hits[0][1][0]
+    assert first.fault == "undercharge"
+    days_after_onset = (first.detected_at - (det.started or 0)) / DAY - 5.6
+    assert 0.0 < days_after_onset <= 3.5
+    assert first.severity == pytest.approx(0.3, abs=0.12)
+
+
+def test_a_lightly_used_healthy_unit_raises_nothing() -> None:
+    det = ACHealth("ac")
+    assert run(det, 30, **LIGHT_USE) == []  # type: ignore[arg-type]
+    assert not det.learning
+
+
+def test_a_split_outside_the_learned_conditions_is_not_judged() -> None:
+    det = ACHealth("ac")
+    su = solo_unit("hot-humid", "all-day", 7, sensor_noise=True)
+    for ts, values in su.run(8 * DAY, 600.0):
+        det.observe(Sample(ts, values))
+        last = values
+        if not det.learning and values["runtime-fraction"] > 50.0:
+            break
+    assert not det.learning
+    before = det.short.state()
+    prev = dict(last)
+    # far hotter indoors and out than anything seen while learning, with a tiny split
+    hot = {**prev, "temperature": 45.0, "outdoor-temperature": 48.0, "supply-air-temperature": 41.0}
+    hot.update({"runtime-fraction": 100.0, "compressor-power": 1200.0, "on": 1.0, "mode": 2.0})
+    for _ in (1, 2, 3):  # the second and third are steady: same room, same supply air
+        det.observe(Sample((det.last_ts or 0) + 600.0, hot))
+    assert det.short.state() == before

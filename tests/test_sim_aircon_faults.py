@@ -65,3 +65,21 @@ def test_clogging_unit_shows_lower_airflow_over_time() -> None:
     day1 = [v["airflow"] / v["fan-power"] ** (1 / 3) for t, v in rows[:144] if v["on"]]
     day6 = [v["airflow"] / v["fan-power"] ** (1 / 3) for t, v in rows[-144:] if v["on"]]
     assert statistics.fmean(day6) < 0.9 * statistics.fmean(day1)
+
+
+def test_a_reading_matches_the_room_air_it_is_read_with() -> None:
+    """During a pull-down the room moves a lot within a step; the supply air read with it
+    must be what the coil makes of the room's air now, not of the air when the step began."""
+    su = solo_unit("hot-dry", "nights", 11)
+    checked = 0
+    for _, values in su.run(3 * DAY):
+        ac = su.ac
+        if values["runtime-fraction"] < 50.0:
+            continue
+        point = ac.cooling_point(
+            ac.room.temperature, ac.room.humidity_ratio, ac.outdoor_temperature, ac._running[1]
+        )  # type: ignore[index]
+        assert values["supply-air-temperature"] == pytest.approx(point.supply_temperature)
+        assert values["temperature"] == pytest.approx(ac.room.temperature)
+        checked += 1
+    assert checked > 10

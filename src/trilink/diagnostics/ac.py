@@ -39,6 +39,8 @@ from trilink.diagnostics.steady import ConditionedBaseline, Cusum, WindowMean
 
 #: a steady sample needs the compressor running at least this share of the interval
 MIN_RUNTIME_PCT = 10.0
+#: ... or (a pull-down after an idle spell) at least this share of the interval alone
+LONG_RUN_PCT = 75.0
 #: ... the room changing no faster than this (K/h) ...
 MAX_ROOM_RATE_K_H = 1.5
 #: ... and the supply air within this (K) of the previous sample
@@ -52,13 +54,18 @@ BASELINE_MIN_HOURS = 8.0
 BASELINE_MIN_DAYS = 2.0
 #: a baseline is fitted anyway after this many days if it has half its hours
 BASELINE_MAX_DAYS = 5.0
+#: ... and this many steady hours (a lightly used unit)
+BASELINE_LATE_HOURS = 1.0
 #: a fan speed seen for less than this during learning is not monitored
 MIN_FAN_HOURS = 0.5
 #: fan speeds differ by more than this in log fan power (a step is ≥ 0.4)
 FAN_CLUSTER_LOG = 0.18
 #: CUSUM allowances (deviation tolerated) and thresholds (deviation × steady hours)
 CLOG_K, CLOG_H = 0.07, 1.2
-UNDERCHARGE_K, UNDERCHARGE_H = 0.015, 0.3
+UNDERCHARGE_K, UNDERCHARGE_H = 0.015, 0.15
+#: how far (indoor K, g/kg, outdoor K) beyond the conditions seen while learning the split
+#: baseline is still trusted
+CONDITION_MARGINS = (2.0, 2.0, 1.5)
 #: the split scales as airflow^-x between fan speeds (used for a speed not seen while learning)
 SPLIT_AIRFLOW_EXPONENT = 0.75
 #: severity and evidence are means over the last this many steady hours
@@ -149,11 +156,13 @@ class ACHealth:
         if prev is None or dt_h <= 0.0 or dt_h > MAX_GAP_H:
             return
         days = (ts - (self.started if self.started is not None else ts)) / 86400.0
-        if self._fan_steady(prev, v):
+        if self._fan_steady(prev, v) or (self._cooling(v) and self._long_run(prev, v)):
             key = self._fan_key(v)
             if key is not None:
                 self._airflow(ts, key, v, dt_h, days)
-        if self._cooling(prev) and self._cooling(v) and self._steady(prev, v, dt_h):
+        if self._cooling(v) and (
+            (self._cooling(prev) and self._steady(prev, v, dt_h)) or self._long_run(prev, v)
+        ):
             key = None if self.learning_airflow else self._fan_key(v)
             if key is not None:
                 self._split(ts, key, v, dt_h, days)
@@ -202,6 +211,14 @@ class ACHealth:
             return False  # the fan changed speed between the two samples
         return prev.get("fan-level", -1.0) == v.get("fan-level", -1.0)
 
+    @staticmethod
+    def _long_run(prev: Mapping[str, float], v: Mapping[str, float]) -> bool:
+        """The compressor ran (nearly) the whole interval at one fan speed: past its start-up
+        by the time of the reading, even if the interval before was idle or off."""
+        if v["runtime-fraction"] < LONG_RUN_PCT:
+            return False
+        return prev.get("on", 1.0) < 0.5 or prev.get("fan-level", -1.0) == v.get("fan-level", -1.0)
+
     # ---------------------------------------------------------- fan speeds
     def _fan_key(self, v: Mapping[str, float]) -> str | None:
         fan_w = v.get("fan-power")
@@ -218,7 +235,7 @@ class ACHealth:
         # speed shows as airflow above its baseline or power falling faster than airflow
         best, best_pen = None, math.inf
         for i, f in enumerate(self.fans):
-            if f["hours"] < MIN_FAN_HOURS or f["fan_w"] <= 0.0:
+            if f["fan_w"] <= 0.0:
                 continue
             la = math.log(v["airflow"] / f["airflow"])
             lp = math.log(fan_w / f["fan_w"])
@@ -248,25 +265,33 @@ class ACHealth:
             if f is None:  # no fan-power reading: keyed by the reported level
                 f = {"key": key, "fan_w": 0.0, "airflow": v["airflow"], "hours": 0.0, "levels": []}
                 self.fans.append(f)
-            h = f["hours"] + dt_h
-            if f["fan_w"] > 0.0:
-                f["fan_w"] += (v["fan-power"] - f["fan_w"]) * dt_h / h
-            f["airflow"] += (v["airflow"] - f["airflow"]) * dt_h / h
-            f["hours"] = h
-            lvl = v.get("fan-level", 0.0)
-            if lvl in (1.0, 2.0, 3.0) and lvl not in f["levels"]:
-                f["levels"].append(lvl)
+            self._learn_fan(f, v, dt_h)
             self.airflow_hours += dt_h
             if self.airflow_hours >= AIRFLOW_MIN_HOURS and days >= BASELINE_MIN_DAYS:
                 self.learning_airflow = False
             return
-        if f is None or f["hours"] < MIN_FAN_HOURS:
+        if f is None:
+            return
+        if f["hours"] < MIN_FAN_HOURS:  # a speed rarely used while learning goes on learning
+            self._learn_fan(f, v, dt_h)
             return
         loss = 1.0 - v["airflow"] / f["airflow"]
         self.clog.update(ts, loss, dt_h)
         self.clog_sev.update(max(0.0, loss), dt_h)
         self.fan_airflow.setdefault(key, WindowMean(SEVERITY_SPAN_H)).update(v["airflow"], dt_h)
         self._latch("filter_clog", self.clog, ts)
+
+    @staticmethod
+    def _learn_fan(f: dict[str, Any], v: Mapping[str, float], dt_h: float) -> None:
+        """Blend a sample into one fan speed's running means (fan power, airflow)."""
+        h = f["hours"] + dt_h
+        if f["fan_w"] > 0.0:
+            f["fan_w"] += (v["fan-power"] - f["fan_w"]) * dt_h / h
+        f["airflow"] += (v["airflow"] - f["airflow"]) * dt_h / h
+        f["hours"] = h
+        lvl = v.get("fan-level", 0.0)
+        if lvl in (1.0, 2.0, 3.0) and lvl not in f["levels"]:
+            f["levels"].append(lvl)
 
     # ----------------------------------------------------------------- split
     def _split(self, ts: float, key: str, v: Mapping[str, float], dt_h: float, days: float) -> None:
@@ -278,16 +303,19 @@ class ACHealth:
             self.eff.add(key, x, eff, dt_h)
             self.split_hours += dt_h
             if (self.split_hours >= BASELINE_MIN_HOURS and days >= BASELINE_MIN_DAYS) or (
-                days >= BASELINE_MAX_DAYS and self.split_hours >= BASELINE_MIN_HOURS / 4
+                days >= BASELINE_MAX_DAYS and self.split_hours >= BASELINE_LATE_HOURS
             ):
                 self.split.fit()
                 self.eff.fit()
                 self.learning_split = False
             return
-        ref = self._split_key(key)
+        fan = self._fan(key)
+        ref = self._split_key(key) if fan is None or fan["hours"] >= MIN_FAN_HOURS else None
         if ref is None:
             return
         ref_key, scale = ref
+        if not self.split.covers(x, CONDITION_MARGINS):
+            return  # far outside what the baseline was learned on: no evidence either way
         split_hat = self.split.predict(ref_key, x) * scale
         shortfall = 1.0 - split / split_hat if split_hat > 1.0 else 0.0
         self.short.update(ts, shortfall, dt_h)

@@ -46,10 +46,27 @@ class ConditionedBaseline:
         self.intercepts: dict[str, float] = {}
         self.slopes: list[float] = [0.0] * n_inputs
         self.rms: float = 0.0
+        #: the range of each input seen while learning (empty before the first row)
+        self.lo: list[float] = []
+        self.hi: list[float] = []
 
     def add(self, key: str, x: Sequence[float], y: float, weight: float = 1.0) -> None:
         """One learning row."""
         self.rows.append((key, list(x), y, weight))
+        if not self.lo:
+            self.lo, self.hi = list(x), list(x)
+        else:
+            self.lo = [min(a, b) for a, b in zip(self.lo, x, strict=True)]
+            self.hi = [max(a, b) for a, b in zip(self.hi, x, strict=True)]
+
+    def covers(self, x: Sequence[float], margins: Sequence[float]) -> bool:
+        """Whether ``x`` lies within the learned range of every input, widened by ``margins``.
+
+        A regression fitted on a few evenings must not be trusted far outside them.
+        """
+        if not self.lo:
+            return False
+        return all(lo - m <= v <= hi + m for v, lo, hi, m in zip(x, self.lo, self.hi, margins, strict=True))
 
     def fit(self) -> None:
         """Solve for the intercepts and slopes from the rows collected so far."""
@@ -92,6 +109,8 @@ class ConditionedBaseline:
             "intercepts": dict(self.intercepts),
             "slopes": list(self.slopes),
             "rms": self.rms,
+            "lo": list(self.lo),
+            "hi": list(self.hi),
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -100,6 +119,8 @@ class ConditionedBaseline:
         self.intercepts = {str(k): float(v) for k, v in state["intercepts"].items()}
         self.slopes = [float(v) for v in state["slopes"]]
         self.rms = float(state["rms"])
+        self.lo = [float(v) for v in state.get("lo", [])]
+        self.hi = [float(v) for v in state.get("hi", [])]
 
 
 class Cusum:

@@ -28,8 +28,9 @@ itself is never noisy.
 
 The compressor cycles: a PI thermostat gives the part-load ratio PLR; the runtime
 fraction is PLR / PLF with PLF = 0.85 + 0.15·PLR (cycling losses). Powers and energy are
-averages over the step; supply-air and coil temperatures are those while the
-compressor runs (fan-only values when it did not run).
+averages over the step; supply-air and coil temperatures are those of the compressor
+running at the room's air as it is when the telemetry is read (fan-only values when it
+did not run in the step), so a reading is self-consistent as a sensor's would be.
 """
 
 from __future__ import annotations
@@ -234,6 +235,9 @@ class AirConditioner(Behaviour):
         self._active = Mode.COOL  # what AUTO is doing now
         self.outdoor_temperature = weather.climate.mean_c  # until the first step reads the weather
         self.point = self._fan_only()
+        # (mode, fan level) the compressor ran at in the last step, None when it did not
+        self._running: tuple[Mode, FanLevel] | None = None
+        self._reading: OperatingPoint | None = None
         self.runtime_fraction = 0.0
         self.compressor_power_w = 0.0
         self.energy_kwh = 0.0
@@ -394,6 +398,7 @@ class AirConditioner(Behaviour):
         t_out = self.weather.temperature(now)
         self.outdoor_temperature = t_out
         plr = 0.0
+        running: tuple[Mode, FanLevel] | None = None
         if not self.on:
             self._integral = 0.0
             point = self._fan_only()
@@ -413,8 +418,12 @@ class AirConditioner(Behaviour):
                     plr = min(plr, 0.5)
                 if plr <= 0.0:
                     point = self._fan_only(level)
+                else:
+                    running = (mode, level)
         rtf = min(1.0, plr / polynomial(PART_LOAD_FRACTION, plr)) if plr > 0 else 0.0
         self.point = point
+        self._running = running
+        self._reading = None
         self.runtime_fraction = rtf
         self.compressor_power_w = point.compressor_power_w * rtf
         # the room gets the coil's effect for the part-load share and the fan's heat always
@@ -447,9 +456,22 @@ class AirConditioner(Behaviour):
             out[key] = noisy
         return out
 
+    def reading_point(self) -> OperatingPoint:
+        """The operating point as sensors read it now: at the room's present air when the
+        compressor ran in the last step (the room has moved on since the step began), else
+        the step's own point."""
+        if self._running is None:
+            return self.point
+        if self._reading is None:
+            mode, level = self._running
+            t_in, w_in = self.room.temperature, self.room.humidity_ratio
+            fn = self.heating_point if mode == Mode.HEAT else self.cooling_point
+            self._reading = fn(t_in, w_in, self.outdoor_temperature, level)
+        return self._reading
+
     def true_values(self) -> dict[PropKey, Any]:
         """The readable properties without sensor noise."""
-        p = self.point
+        p = self.reading_point()
         return {
             ("air-conditioner", "on"): self.on,
             ("air-conditioner", "mode"): int(self.mode),
