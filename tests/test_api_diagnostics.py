@@ -70,6 +70,20 @@ async def test_reminders_can_be_listed_acknowledged_snoozed_and_resolved(api: An
     assert (await client.get("/api/diagnostics/reminders?active=true")).json() == {"reminders": []}
     status = (await client.get("/api/diagnostics/devices/ac-living")).json()
     assert status["detectors"][0]["name"] == "Clogged"
+    assert status["detectors"][0]["learning"] is False
+
+
+async def test_a_resolved_reminder_is_closed(api: Any) -> None:
+    """Resolving twice must not reset the unit's baseline again: the second gets 409."""
+    client, diag, kernel = api
+    diag.observe("ac-living", airflow(kernel, "ac-living", 350))
+    (r,) = (await client.get("/api/diagnostics/reminders")).json()["reminders"]
+    assert (await client.post(f"/api/diagnostics/reminders/{r['id']}/resolve")).status_code == 200
+    resets = diag.detectors["ac-living"][0].resets  # type: ignore[attr-defined]
+    for action, body in (("resolve", None), ("acknowledge", None), ("snooze", {"hours": 1})):
+        err = error_of(await client.post(f"/api/diagnostics/reminders/{r['id']}/{action}", json=body), 409)
+        assert "resolved already" in str(err)
+    assert diag.detectors["ac-living"][0].resets == resets  # type: ignore[attr-defined]
 
 
 async def test_guests_may_read_but_not_change(api: Any) -> None:

@@ -113,7 +113,9 @@ def test_detector_implements_the_protocol() -> None:
 
 def test_estimate_converges_to_the_truth_within_2_pp() -> None:
     car, detector = fleet_car(soh=0.91), BatteryHealth("car")
+    assert detector.learning
     feed(detector, car, 150)
+    assert not detector.learning
     est = detector.estimate()
     assert est is not None and est.sessions >= 20
     assert est.soh_pct == pytest.approx(car.state_of_health * 100, abs=2.0)

@@ -23,6 +23,10 @@ class Clogged:
         self.resets = 0
         self.seen = 0
 
+    @property
+    def learning(self) -> bool:
+        return self.seen < 1
+
     def observe(self, sample: Sample) -> None:
         if sample.values.get("airflow") == -1:
             raise ValueError("a broken sample")

@@ -37,6 +37,8 @@ def diagnostics_router(service: DiagnosticsService) -> APIRouter:
             reminder = getattr(service, action)(reminder_id, *args)
         except KeyError as exc:
             raise ApiError(404, "not_found", f"no reminder {reminder_id}") from exc
+        except ValueError as exc:  # ReminderClosed: resolved already
+            raise ApiError(409, "conflict", str(exc)) from exc
         out: dict[str, Any] = reminder.to_dict()
         return out
 

@@ -63,6 +63,11 @@ class Detector(Protocol):
 
     did: str
 
+    @property
+    def learning(self) -> bool:
+        """Whether it is still learning the unit's normal behaviour (and judges nothing yet)."""
+        ...
+
     def observe(self, sample: Sample) -> None:
         """Take the next sample (in time order)."""
         ...

@@ -367,6 +367,11 @@ class BatteryHealth:
             since=recent[0].ts,
         )
 
+    @property
+    def learning(self) -> bool:
+        """Whether fewer than ``min_sessions`` usable charging sessions are in (no verdict yet)."""
+        return len(self.sessions) < self.min_sessions
+
     def estimate(self) -> HealthEstimate | None:
         """The current state-of-health estimate, or None before the first usable session."""
         return self._estimate

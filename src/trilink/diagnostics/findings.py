@@ -117,6 +117,10 @@ class UnknownReminder(KeyError):
     """No reminder with this id."""
 
 
+class ReminderClosed(ValueError):
+    """The reminder was resolved already: it can no longer be acknowledged, snoozed or resolved."""
+
+
 class ReminderBook:
     """The reminders' rules: one per fault per unit, acknowledge, snooze, resolve."""
 
@@ -171,9 +175,15 @@ class ReminderBook:
             raise UnknownReminder(reminder_id)
         return reminder
 
+    def _open(self, reminder_id: int) -> Reminder:
+        reminder = self._get(reminder_id)
+        if reminder.status == "resolved":
+            raise ReminderClosed(f"reminder {reminder_id} was resolved already")
+        return reminder
+
     def acknowledge(self, reminder_id: int, now: float) -> Reminder:
         """The person has seen it."""
-        reminder = replace(self._get(reminder_id), status="acknowledged", updated_at=now)
+        reminder = replace(self._open(reminder_id), status="acknowledged", updated_at=now)
         self.store.update(reminder)
         return reminder
 
@@ -181,13 +191,13 @@ class ReminderBook:
         """Ask again at ``until`` if the fault is still there."""
         if until <= now:
             raise ValueError("a snooze must end in the future")
-        reminder = replace(self._get(reminder_id), status="snoozed", snoozed_until=until, updated_at=now)
+        reminder = replace(self._open(reminder_id), status="snoozed", snoozed_until=until, updated_at=now)
         self.store.update(reminder)
         return reminder
 
     def resolve(self, reminder_id: int, now: float) -> Reminder:
         """The unit was serviced; the caller resets the detector's baseline."""
-        reminder = replace(self._get(reminder_id), status="resolved", updated_at=now, snoozed_until=None)
+        reminder = replace(self._open(reminder_id), status="resolved", updated_at=now, snoozed_until=None)
         self.store.update(reminder)
         return reminder
 

@@ -211,7 +211,7 @@ class Diagnostics:
         device = self.kernel.registry.devices.get(finding.did)
         name = device.name if device is not None else finding.did
         cost = (
-            f" It is costing about {finding.energy_kwh_per_day:.1f} kWh a day."
+            f" It is costing about {finding.energy_kwh_per_day:.2g} kWh a day."
             if finding.energy_kwh_per_day
             else ""
         )
@@ -263,6 +263,7 @@ class Diagnostics:
             "detectors": [
                 {
                     "name": type(d).__name__,
+                    "learning": d.learning,
                     "findings": [f.fault for f in d.findings()],
                     "state": d.state(),
                 }

@@ -1,6 +1,6 @@
 /* The dashboard's entry point: session check and sign-in, loading the home (homes,
    devices, their specs and readings), the live feed, the activity strip and the hash
-   router (#/home, #/car, #/people, #/history, #/automations, #/copilot).
+   router (#/home, #/car, #/people, #/history, #/automations, #/maintenance, #/copilot).
 
    A page module exports mount(main, ctx) and returns a function that unmounts it; the
    router calls it once per navigation. Live values never re-render a page: they flow
@@ -18,6 +18,7 @@ import * as car from "./pages/car.js";
 import * as people from "./pages/people.js";
 import * as history from "./pages/history.js";
 import * as automations from "./pages/automations.js";
+import * as maintenance from "./pages/maintenance.js";
 import * as copilot from "./pages/copilot.js";
 
 const PAGES = {
@@ -26,6 +27,7 @@ const PAGES = {
   people: { module: people, title: "People" },
   history: { module: history, title: "History" },
   automations: { module: automations, title: "Automations" },
+  maintenance: { module: maintenance, title: "Maintenance" },
   copilot: { module: copilot, title: "Copilot" },
 };
 
@@ -42,6 +44,7 @@ const ui = {
   who: $("who"),
   activity: $("activity"),
   autoTab: document.querySelector('.tabs a[data-route="automations"]'),
+  maintTab: document.querySelector('.tabs a[data-route="maintenance"]'),
 };
 
 let live = null;
@@ -50,6 +53,7 @@ let unmountActivity = null;
 let currentRoute = null;
 let running = false;
 let automationsAvailable = false;
+let maintenanceAvailable = false;
 
 // ------------------------------------------------------------------ loading state
 
@@ -101,6 +105,22 @@ async function probeOptional() {
     automationsAvailable = err.status !== 404;
   }
   ui.autoTab.hidden = !automationsAvailable;
+  try {
+    await maintenance.readBadge();
+    maintenanceAvailable = true;
+  } catch (err) {
+    maintenance.showBadge(0);
+    // hidden only when the hub runs no diagnostics (404); other errors show on the page
+    maintenanceAvailable = err.status !== 404;
+  }
+  ui.maintTab.hidden = !maintenanceAvailable;
+}
+
+function onLiveEvent(event) {
+  // a reminder sent to the owner's phone: a new one may be waiting (the page reads its own)
+  if (maintenanceAvailable && maintenance.isReminderNews(event) && !(currentRoute && currentRoute.startsWith("maintenance?"))) {
+    maintenance.readBadge().catch((err) => console.warn("cannot read the reminders", err));
+  }
 }
 
 // ------------------------------------------------------------------ resync
@@ -151,7 +171,9 @@ function parseHash() {
 function route(force = false) {
   if (!running) return;
   let { name, params } = parseHash();
-  if (!PAGES[name] || (name === "automations" && !automationsAvailable)) {
+  const unavailable = (name === "automations" && !automationsAvailable)
+    || (name === "maintenance" && !maintenanceAvailable);
+  if (!PAGES[name] || unavailable) {
     history_replace("#/home");
     name = "home";
     params = new URLSearchParams();
@@ -241,7 +263,11 @@ async function start(me) {
   running = true;
   live = new LiveFeed({
     onStatus: setConn,
-    resync: () => resync(),
+    resync: () => {
+      resync();
+      // a reminder may have been sent while the socket was down
+      if (maintenanceAvailable) maintenance.readBadge().catch((err) => console.warn("cannot read the reminders", err));
+    },
     onRegistry,
     onClosed: async () => {
       try {
@@ -256,6 +282,7 @@ async function start(me) {
       }
     },
   });
+  live.onEvent(onLiveEvent);
   live.start();
   unmountActivity = mountActivity(ui.activity);
   route();
