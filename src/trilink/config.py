@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trilink.transports.miio.settings import MiioDeviceSettings, read_token
 from trilink.transports.mqtt.settings import MqttSettings
 
 
@@ -129,6 +130,60 @@ class CopilotConfig(_Strict):
     llm: LLMConfig | None = None
 
 
+class MiioDeviceConfig(_Strict):
+    """A Xiaomi miIO/MIoT device on the LAN (docs/miio.md).
+
+    The token is read from the environment variable ``token_env`` or the file
+    ``token_file``, never written in the config.
+    """
+
+    host: str = Field(min_length=1)
+    token_env: str | None = None
+    token_file: Path | None = None
+    spec: Path
+    did: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    name: str | None = None
+    room: str | None = None
+    model: str | None = None
+    port: int = Field(default=54321, ge=1, le=65535)
+    poll_interval: float = Field(default=30.0, gt=0, le=86400)
+    batch_size: int = Field(default=15, ge=1, le=16)
+    timeout: float = Field(default=2.5, gt=0, le=60)
+    retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> MiioDeviceConfig:
+        if (self.token_env is None) == (self.token_file is None):
+            raise ValueError("give the token's source as either token_env or token_file")
+        return self
+
+    def settings(self) -> MiioDeviceSettings:
+        """Read the token and build the transport's settings (``ConfigError`` naming the device)."""
+        try:
+            return MiioDeviceSettings(
+                host=self.host,
+                token=read_token(self.token_env, self.token_file),
+                spec=self.spec,
+                did=self.did,
+                name=self.name,
+                room=self.room,
+                model=self.model,
+                port=self.port,
+                poll_interval=self.poll_interval,
+                batch_size=self.batch_size,
+                timeout=self.timeout,
+                retries=self.retries,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"miio.devices ({self.host}): {exc}") from None
+
+
+class MiioConfig(_Strict):
+    """Xiaomi devices reached over the LAN with the miIO protocol."""
+
+    devices: tuple[MiioDeviceConfig, ...] = ()
+
+
 class HubConfig(_Strict):
     """Everything ``trilink run`` needs."""
 
@@ -140,6 +195,7 @@ class HubConfig(_Strict):
     #: YAML files of automations, scenes and zones loaded at every start (see docs/automations.md)
     automations: tuple[Path, ...] = ()
     copilot: CopilotConfig = CopilotConfig()
+    miio: MiioConfig = MiioConfig()
 
 
 def parse_config(data: Any, source: str = "config") -> HubConfig:

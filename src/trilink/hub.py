@@ -45,6 +45,7 @@ from trilink.store import (
 from trilink.store.automation import SQLiteAutomationStore
 from trilink.store.postgres import PostgresSeriesStore
 from trilink.store.stats import SeriesStore, StatRow
+from trilink.transports.miio.transport import MiioTransport
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
 
@@ -100,6 +101,9 @@ class Hub:
         self.series: SeriesStore = self.postgres if self.postgres is not None else self.store
         self.recorder = StoreRecorder(self.kernel, self.store, series=self.postgres)
         self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
+        self.miio = MiioTransport(self.kernel)
+        # a token that cannot be read stops the hub here, naming the device
+        self._miio_devices = [d.settings() for d in config.miio.devices]
         self.automations = AutomationEngine(
             self.kernel,
             SQLiteAutomationStore(self.store, clock=self.clock.now, document=StoredDocument),
@@ -188,6 +192,7 @@ class Hub:
             "uptime_s": round(time.monotonic() - self._started_at, 1) if self._started_at else 0.0,
             "clock": self.clock.now(),
             "mqtt": self.transport.stats,
+            "miio": self.miio.stats,
             "store": self.recorder.stats,
             "automations": self.automations.stats,
             "copilot": {
@@ -229,6 +234,9 @@ class Hub:
         prune_sessions(self.store, self.wall_clock())
         token = self.ensure_owner_token()
         await self.transport.start()
+        await self.miio.start()
+        for settings in self._miio_devices:
+            await self.miio.add(settings, wait=False)  # a device that is off does not hold start-up
         await self.automations.start()
         await self.diagnostics.start()
         errors = self._load_automation_files()
@@ -293,6 +301,7 @@ class Hub:
         await self.automations.stop()
         if self.llm is not None:
             await self.llm.aclose()
+        await self.miio.stop()
         await self.transport.stop()
         self.recorder.stop()
         if self.postgres is not None:
