@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trilink.transports.hass.settings import HassSettings
 from trilink.transports.miio.settings import MiioDeviceSettings, read_token
 from trilink.transports.mqtt.settings import MqttSettings
 
@@ -184,6 +185,35 @@ class MiioConfig(_Strict):
     devices: tuple[MiioDeviceConfig, ...] = ()
 
 
+class HassConfig(_Strict):
+    """Home Assistant MQTT discovery, both directions (docs/hass.md); off unless enabled."""
+
+    enabled_in: bool = False
+    enabled_out: bool = False
+    discovery_prefix: str = Field(default="homeassistant", min_length=1)
+    base_topic: str = Field(default="trilink/hass", min_length=1)
+    node_id: str = Field(default="trilink", pattern=r"^[A-Za-z0-9_-]+$")
+    announce: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _valid(self) -> HassConfig:
+        self.settings()  # HassSettings checks the topics; its ValueError names the field
+        return self
+
+    def settings(self) -> HassSettings:
+        """The bridge's settings."""
+        return HassSettings(
+            enabled_in=self.enabled_in,
+            enabled_out=self.enabled_out,
+            discovery_prefix=self.discovery_prefix,
+            base_topic=self.base_topic,
+            node_id=self.node_id,
+            announce=self.announce,
+            exclude=self.exclude,
+        )
+
+
 class HubConfig(_Strict):
     """Everything ``trilink run`` needs."""
 
@@ -196,6 +226,7 @@ class HubConfig(_Strict):
     automations: tuple[Path, ...] = ()
     copilot: CopilotConfig = CopilotConfig()
     miio: MiioConfig = MiioConfig()
+    hass: HassConfig = HassConfig()
 
 
 def parse_config(data: Any, source: str = "config") -> HubConfig:

@@ -45,6 +45,7 @@ from trilink.store import (
 from trilink.store.automation import SQLiteAutomationStore
 from trilink.store.postgres import PostgresSeriesStore
 from trilink.store.stats import SeriesStore, StatRow
+from trilink.transports.hass import HassTransport
 from trilink.transports.miio.transport import MiioTransport
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
@@ -100,7 +101,10 @@ class Hub:
         #: where history and statistics live: PostgreSQL, or the SQLite store
         self.series: SeriesStore = self.postgres if self.postgres is not None else self.store
         self.recorder = StoreRecorder(self.kernel, self.store, series=self.postgres)
-        self.transport = MqttTransport(self.kernel, mqtt or config.mqtt.settings())
+        mqtt_settings = mqtt or config.mqtt.settings()
+        self.transport = MqttTransport(self.kernel, mqtt_settings)
+        #: Home Assistant MQTT discovery in/out; does nothing unless enabled in the config
+        self.hass = HassTransport(self.kernel, mqtt_settings, config.hass.settings())
         self.miio = MiioTransport(self.kernel)
         # a token that cannot be read stops the hub here, naming the device
         self._miio_devices = [d.settings() for d in config.miio.devices]
@@ -193,6 +197,7 @@ class Hub:
             "clock": self.clock.now(),
             "mqtt": self.transport.stats,
             "miio": self.miio.stats,
+            "hass": self.hass.stats,
             "store": self.recorder.stats,
             "automations": self.automations.stats,
             "copilot": {
@@ -234,6 +239,7 @@ class Hub:
         prune_sessions(self.store, self.wall_clock())
         token = self.ensure_owner_token()
         await self.transport.start()
+        await self.hass.start()  # after load_into: restored specs keep their siids
         await self.miio.start()
         for settings in self._miio_devices:
             await self.miio.add(settings, wait=False)  # a device that is off does not hold start-up
@@ -302,6 +308,7 @@ class Hub:
         if self.llm is not None:
             await self.llm.aclose()
         await self.miio.stop()
+        await self.hass.stop()
         await self.transport.stop()
         self.recorder.stop()
         if self.postgres is not None:
