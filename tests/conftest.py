@@ -21,7 +21,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from trilink.config import ZeroconfConfig
 from trilink.transports.mqtt.settings import MqttSettings
+
+#: test hubs browse and announce with zeroconf on loopback only (no network beyond it)
+LOOPBACK_ONLY = ZeroconfConfig.model_validate({"interfaces": ["127.0.0.1"]})
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 SYSTEM_BROKER = MqttSettings(host="127.0.0.1", port=int(os.environ.get("TRILINK_TEST_MQTT_PORT", "1883")))

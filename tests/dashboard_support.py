@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import wait_until
+from conftest import LOOPBACK_ONLY, wait_until
 from trilink.clock import ScaledClock
 from trilink.config import ApiConfig, HomeConfig, HubConfig, StoreConfig
 from trilink.hub import Hub
@@ -75,6 +75,7 @@ async def live_home(
         store=StoreConfig(path=tmp_path / "hub.db"),
         api=ApiConfig(port=0),
         command_timeout=3,
+        zeroconf=LOOPBACK_ONLY,
     )
     clock = ScaledClock(speed)
     hub = Hub(config, mqtt=broker, clock=clock)

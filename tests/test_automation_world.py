@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import PrivateMosquitto, wait_until
+from conftest import LOOPBACK_ONLY, PrivateMosquitto, wait_until
 from trilink.automation.blueprints import builtin_blueprints, instantiate
 from trilink.automation.engine import RESUME_GRACE
 from trilink.automation.geo import distance_m
@@ -75,7 +75,9 @@ class Env:
 
     # ------------------------------------------------------------------ hub
     async def start_hub(self) -> Hub:
-        config = HubConfig(home=HOME, store=StoreConfig(path=self.store_path), api=ApiConfig(port=0))
+        config = HubConfig(
+            home=HOME, store=StoreConfig(path=self.store_path), api=ApiConfig(port=0), zeroconf=LOOPBACK_ONLY
+        )
         hub = Hub(config, mqtt=self.broker.settings, clock=self.clock)
         hub.kernel.bus.subscribe(self.events.append, ActionInvoked, DeviceEventFired, PropertyWritten)
         self.hub = hub

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import PrivateMosquitto, wait_until
+from conftest import LOOPBACK_ONLY, PrivateMosquitto, wait_until
 from trilink.clock import ScaledClock
 from trilink.config import ApiConfig, HubConfig, StoreConfig
 from trilink.hub import Hub
@@ -24,7 +24,12 @@ from trilink.transports.mqtt.settings import MqttSettings
 
 
 def hub_config(tmp_path: Path) -> HubConfig:
-    return HubConfig(store=StoreConfig(path=tmp_path / "hub.db"), api=ApiConfig(port=0), command_timeout=3)
+    return HubConfig(
+        store=StoreConfig(path=tmp_path / "hub.db"),
+        api=ApiConfig(port=0),
+        command_timeout=3,
+        zeroconf=LOOPBACK_ONLY,
+    )
 
 
 async def clear_retained(settings: MqttSettings, dids: list[str]) -> None:

@@ -25,6 +25,7 @@ async def test_the_hub_adopts_z2m_devices_and_announces_its_own(
         {
             "store": {"path": str(tmp_path / "hub.db")},
             "api": {"port": 0},
+            "zeroconf": {"interfaces": ["127.0.0.1"]},
             "hass": {
                 "enabled_in": True,
                 "enabled_out": True,

@@ -50,6 +50,7 @@ async def test_the_hub_adopts_polls_and_commands_a_configured_device(
         {
             "store": {"path": str(tmp_path / "hub.db")},
             "api": {"port": 0},
+            "zeroconf": {"interfaces": ["127.0.0.1"]},
             "miio": {
                 "devices": [
                     {

@@ -7,6 +7,7 @@ an environment variable or a file named in the config.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from trilink.transports.hass.settings import HassSettings
 from trilink.transports.miio.settings import MiioDeviceSettings, read_token
 from trilink.transports.mqtt.settings import MqttSettings
+from trilink.transports.zeroconf.settings import ZeroconfSettings
 
 
 class ConfigError(ValueError):
@@ -214,6 +216,44 @@ class HassConfig(_Strict):
         )
 
 
+class ZeroconfConfig(_Strict):
+    """Zeroconf (mDNS): find miIO devices and MQTT brokers on the LAN, and announce the hub.
+
+    ``announce: auto`` announces the hub only when ``api.host`` is beyond loopback; ``true``
+    always, ``false`` never. ``interfaces`` are this machine's IPv4 addresses to use (empty:
+    all). See docs/zeroconf.md.
+    """
+
+    enabled: bool = True
+    announce: bool | Literal["auto"] = "auto"
+    interfaces: tuple[IPv4Address, ...] = ()
+    instance_name: str | None = Field(default=None, min_length=1, max_length=63)
+    refresh_interval: float = Field(default=60.0, gt=0, le=86400)
+    expire_after: float = Field(default=300.0, gt=0, le=7 * 86400)
+    max_candidates: int = Field(default=256, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _expiry_after_refresh(self) -> ZeroconfConfig:
+        if self.expire_after < self.refresh_interval:
+            raise ValueError("expire_after must be at least refresh_interval")
+        return self
+
+    def settings(self) -> ZeroconfSettings:
+        """The discovery service's settings."""
+        try:
+            return ZeroconfSettings(
+                enabled=self.enabled,
+                announce=self.announce,
+                interfaces=tuple(str(a) for a in self.interfaces),
+                instance_name=self.instance_name,
+                refresh_interval=self.refresh_interval,
+                expire_after=self.expire_after,
+                max_candidates=self.max_candidates,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+
 class HubConfig(_Strict):
     """Everything ``trilink run`` needs."""
 
@@ -227,6 +267,7 @@ class HubConfig(_Strict):
     copilot: CopilotConfig = CopilotConfig()
     miio: MiioConfig = MiioConfig()
     hass: HassConfig = HassConfig()
+    zeroconf: ZeroconfConfig = ZeroconfConfig()
 
 
 def parse_config(data: Any, source: str = "config") -> HubConfig:

@@ -31,6 +31,7 @@ from trilink.copilot.service import Copilot
 from trilink.diagnostics.service import Diagnostics
 from trilink.diagnostics.storage import SQLiteReminders, load_detector_states, save_detector_state
 from trilink.kernel import SYSTEM, Context, Home, Kernel
+from trilink.model import SpecError
 from trilink.store import (
     SQLiteStore,
     StoreRecorder,
@@ -46,9 +47,13 @@ from trilink.store.automation import SQLiteAutomationStore
 from trilink.store.postgres import PostgresSeriesStore
 from trilink.store.stats import SeriesStore, StatRow
 from trilink.transports.hass import HassTransport
+from trilink.transports.miio.errors import MiioError, MiioTimeout, MiioUnreachable
+from trilink.transports.miio.settings import MiioDeviceSettings
 from trilink.transports.miio.transport import MiioTransport
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
+from trilink.transports.zeroconf.adoption import AdoptionError, KnownMiio, MiioAdoption, adopted_check
+from trilink.transports.zeroconf.service import ZeroconfDiscovery
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +113,16 @@ class Hub:
         self.miio = MiioTransport(self.kernel)
         # a token that cannot be read stops the hub here, naming the device
         self._miio_devices = [d.settings() for d in config.miio.devices]
+        #: zeroconf: miIO devices and MQTT brokers on the LAN, and the hub's own announcement
+        self.zeroconf = ZeroconfDiscovery(
+            config.zeroconf.settings(),
+            hub_id=config.home.id,
+            clock=self.clock.now,
+            adopter=_MiioAdopter(self.miio),
+            is_adopted=adopted_check(miio=self._known_miio, broker=(mqtt_settings.host, mqtt_settings.port)),
+        )
+        #: the port the API listens on (known once it does)
+        self.api_port: int | None = None
         self.automations = AutomationEngine(
             self.kernel,
             SQLiteAutomationStore(self.store, clock=self.clock.now, document=StoredDocument),
@@ -135,6 +150,10 @@ class Hub:
         self._app: Any = None
         self._started_at = 0.0
         self.api_url = ""
+
+    def _known_miio(self) -> list[KnownMiio]:
+        """The miIO devices the hub has, for zeroconf's adopted-check."""
+        return [KnownMiio(d.settings.host, d.client.device_id) for d in self.miio.devices]
 
     async def _remind(self, person_id: str, title: str, message: str) -> None:
         """Send a maintenance reminder to a person's phone (and the API's notification list)."""
@@ -198,6 +217,7 @@ class Hub:
             "mqtt": self.transport.stats,
             "miio": self.miio.stats,
             "hass": self.hass.stats,
+            "zeroconf": self.zeroconf.stats,
             "store": self.recorder.stats,
             "automations": self.automations.stats,
             "copilot": {
@@ -248,6 +268,10 @@ class Hub:
         errors = self._load_automation_files()
         if serve_api:
             await self._start_api()
+        await self.zeroconf.start(
+            api_host=self.config.api.host if serve_api else None,
+            api_port=self.api_port if serve_api else None,
+        )
         return StartInfo(self.api_url, token, stats.devices, tuple(errors))
 
     def _load_automation_files(self) -> list[DefinitionError]:
@@ -290,6 +314,7 @@ class Hub:
             await asyncio.sleep(0.01)
         sock = self._server.servers[0].sockets[0]
         host, port = sock.getsockname()[:2]
+        self.api_port = port
         self.api_url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
@@ -303,6 +328,7 @@ class Hub:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server_task, 5)
             self._server = self._server_task = None
+        await self.zeroconf.stop()
         await self.diagnostics.stop()
         await self.automations.stop()
         if self.llm is not None:
@@ -329,6 +355,44 @@ def _language_model(config: LLMConfig | None, kernel: Kernel) -> LLMEngine | Non
     except LLMConfigError as exc:
         raise ConfigError(f"copilot.llm: {exc}") from exc
     return LLMEngine.for_kernel(settings, kernel) if settings is not None else None
+
+
+class _MiioAdopter:
+    """Zeroconf's ``Adopter``: adds a discovered device to the miIO transport."""
+
+    def __init__(self, miio: MiioTransport) -> None:
+        self.miio = miio
+
+    async def adopt_miio(self, device: MiioAdoption) -> str:
+        """First contact with the device, then it is the kernel's; returns its did."""
+        if device.spec is None:
+            raise AdoptionError(
+                f"the miIO transport needs the MIoT-Spec-V2 file of {device.model}: "
+                "give its path on the hub as spec (docs/miio.md)",
+                "invalid",
+            )
+        try:
+            settings = MiioDeviceSettings(
+                host=device.host,
+                port=device.port,
+                token=device.token,
+                spec=Path(device.spec),
+                name=device.name,
+                room=device.room,
+                model=device.model,
+            )
+            added = await self.miio.add(settings)
+        except (MiioTimeout, MiioUnreachable) as exc:
+            raise AdoptionError(str(exc), "unreachable") from None
+        except MiioError as exc:
+            raise AdoptionError(str(exc), "failed") from None
+        except (SpecError, OSError) as exc:
+            raise AdoptionError(f"spec {device.spec}: {exc}", "invalid") from None
+        except ValueError as exc:  # already added (same address or did), or a bad setting
+            raise AdoptionError(str(exc), "conflict" if "already" in str(exc) else "invalid") from None
+        if added.did is None:
+            raise AdoptionError("the device answered but was not adopted", "failed")
+        return added.did
 
 
 class _DetectorStates:

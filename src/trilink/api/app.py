@@ -25,6 +25,7 @@ from trilink.api.routes_automations import automations_router, install_automatio
 from trilink.api.routes_copilot import copilot_router
 from trilink.api.routes_devices import devices_router
 from trilink.api.routes_diagnostics import diagnostics_router
+from trilink.api.routes_discovery import discovery_of, discovery_router
 from trilink.api.routes_session import AttemptLimiter, session_router
 from trilink.api.routes_stats import stats_router
 from trilink.api.routes_system import system_router
@@ -146,5 +147,8 @@ def create_app(
     diagnostics = diagnostics_of(hub)
     if diagnostics is not None:
         app.include_router(diagnostics_router(diagnostics))
+    discovery = discovery_of(hub)
+    if discovery is not None:
+        app.include_router(discovery_router(discovery))
     app.include_router(web_router(static_dir if static_dir is not None else packaged_static_dir()))
     return app

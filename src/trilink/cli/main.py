@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from trilink import __version__
-from trilink.cli import automation, client, copilot, diagnose, serve
+from trilink.cli import automation, client, copilot, diagnose, discover, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +19,7 @@ client.register(cli)
 automation.register(cli)
 copilot.register(cli)
 diagnose.register(cli)
+discover.register(cli)
 
 
 def main() -> None:
