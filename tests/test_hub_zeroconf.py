@@ -10,6 +10,7 @@ import httpx
 from zeroconf import IPVersion, Zeroconf
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
+from conftest import wait_until
 from miio_peer import SIM_SPEC, FakeMiioDevice
 from trilink.config import parse_config
 from trilink.hub import Hub
@@ -74,6 +75,15 @@ async def test_a_discovered_miio_device_is_adopted_with_its_token(
                 f"/api/discovery/{cid}/adopt", json={"token": TOKEN, "spec": str(SIM_SPEC)}
             )
             assert again.status_code == 409
+    finally:
+        await hub.stop()
+    # the adopted device is kept: after a restart the hub reaches it again, token and all
+    fake.values[(2, 1)] = False
+    hub = Hub(config, mqtt=system_broker)
+    await hub.start()
+    try:
+        assert [d.did for d in hub.miio.devices] == [did]
+        await wait_until(lambda: hub.kernel.state.is_online(did), what="the adopted device back online")
     finally:
         await hub.stop()
         await announcer.async_unregister_service(info)

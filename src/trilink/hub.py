@@ -31,7 +31,7 @@ from trilink.copilot.service import Copilot
 from trilink.diagnostics.service import Diagnostics
 from trilink.diagnostics.storage import SQLiteReminders, load_detector_states, save_detector_state
 from trilink.kernel import SYSTEM, Context, Home, Kernel
-from trilink.model import SpecError
+from trilink.model import SpecError, parse_spec
 from trilink.store import (
     SQLiteStore,
     StoreRecorder,
@@ -44,6 +44,7 @@ from trilink.store import (
     verify_token,
 )
 from trilink.store.automation import SQLiteAutomationStore
+from trilink.store.miio import AdoptedMiio, load_adopted_miio, save_adopted_miio
 from trilink.store.postgres import PostgresSeriesStore
 from trilink.store.stats import SeriesStore, StatRow
 from trilink.transports.hass import HassTransport
@@ -118,7 +119,7 @@ class Hub:
             config.zeroconf.settings(),
             hub_id=config.home.id,
             clock=self.clock.now,
-            adopter=_MiioAdopter(self.miio),
+            adopter=_MiioAdopter(self.miio, self._remember_miio),
             is_adopted=adopted_check(miio=self._known_miio, broker=(mqtt_settings.host, mqtt_settings.port)),
         )
         #: the port the API listens on (known once it does)
@@ -150,6 +151,45 @@ class Hub:
         self._app: Any = None
         self._started_at = 0.0
         self.api_url = ""
+
+    def _remember_miio(self, settings: MiioDeviceSettings, did: str) -> None:
+        """Keep a device adopted at run time, so it is reached again after a restart."""
+        device = self.kernel.registry.devices[did]
+        save_adopted_miio(
+            self.store,
+            AdoptedMiio(
+                did,
+                settings.host,
+                settings.port,
+                settings.token,
+                device.spec.to_dict(),
+                device.name,
+                settings.room,
+                device.model,
+                self.clock.now(),
+            ),
+        )
+
+    async def _restore_adopted_miio(self) -> None:
+        configured = {s.did for s in self._miio_devices if s.did is not None}
+        configured_hosts = {(s.host, s.port) for s in self._miio_devices}
+        for kept in load_adopted_miio(self.store):
+            if kept.did in configured or (kept.host, kept.port) in configured_hosts:
+                continue  # the config file now says how to reach it
+            try:
+                settings = MiioDeviceSettings(
+                    host=kept.host,
+                    port=kept.port,
+                    token=kept.token,
+                    spec=parse_spec(kept.spec),
+                    did=kept.did,
+                    name=kept.name,
+                    room=kept.room,
+                    model=kept.model,
+                )
+                await self.miio.add(settings, wait=False)
+            except (ValueError, SpecError) as exc:
+                log.error("miio: cannot resume adopted device %s: %s", kept.did, exc)
 
     def _known_miio(self) -> list[KnownMiio]:
         """The miIO devices the hub has, for zeroconf's adopted-check."""
@@ -263,6 +303,7 @@ class Hub:
         await self.miio.start()
         for settings in self._miio_devices:
             await self.miio.add(settings, wait=False)  # a device that is off does not hold start-up
+        await self._restore_adopted_miio()
         await self.automations.start()
         await self.diagnostics.start()
         errors = self._load_automation_files()
@@ -360,8 +401,9 @@ def _language_model(config: LLMConfig | None, kernel: Kernel) -> LLMEngine | Non
 class _MiioAdopter:
     """Zeroconf's ``Adopter``: adds a discovered device to the miIO transport."""
 
-    def __init__(self, miio: MiioTransport) -> None:
+    def __init__(self, miio: MiioTransport, remember: Callable[[MiioDeviceSettings, str], None]) -> None:
         self.miio = miio
+        self.remember = remember
 
     async def adopt_miio(self, device: MiioAdoption) -> str:
         """First contact with the device, then it is the kernel's; returns its did."""
@@ -392,6 +434,7 @@ class _MiioAdopter:
             raise AdoptionError(str(exc), "conflict" if "already" in str(exc) else "invalid") from None
         if added.did is None:
             raise AdoptionError("the device answered but was not adopted", "failed")
+        self.remember(settings, added.did)
         return added.did
 
 

@@ -228,6 +228,25 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        8,
+        "miIO devices adopted at run time (from zeroconf), kept across restarts",
+        (
+            # the token is the device's LAN key: this file must be protected like the
+            # config's token files (docs/miio.md); spec is the MIoT-Spec-V2 JSON text
+            """CREATE TABLE miio_devices (
+                did TEXT PRIMARY KEY,
+                host TEXT NOT NULL,
+                port INTEGER NOT NULL,
+                token TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                name TEXT,
+                room TEXT,
+                model TEXT,
+                added_at REAL NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 #: The schema version this trilink writes.
