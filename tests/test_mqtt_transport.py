@@ -25,10 +25,10 @@ from trilink.kernel import (
     PropertyChanged,
 )
 from trilink.model import InvalidValue, builtin_spec
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.mqtt import schema
 from trilink.transports.mqtt.broker import EmbeddedBroker, generate_users
 from trilink.transports.mqtt.settings import MqttSettings
-from trilink.transports.mqtt.stats import RateLimitedLog
 from trilink.transports.mqtt.transport import MqttTransport
 
 LIGHT = "trilink.light.sim1"

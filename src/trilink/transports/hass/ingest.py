@@ -38,7 +38,7 @@ from trilink.transports.hass.entity import (
 from trilink.transports.hass.settings import HassSettings
 from trilink.transports.hass.stats import HassStats
 from trilink.transports.hass.template import TemplateError
-from trilink.transports.mqtt.stats import RateLimitedLog
+from trilink.transports.logs import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from trilink.transports.hass.discovery import parse_config_topic
 from trilink.transports.hass.entity import Publish
 from trilink.transports.hass.settings import HassSettings
 from trilink.transports.hass.stats import HassStats
-from trilink.transports.mqtt.stats import RateLimitedLog
+from trilink.transports.logs import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from trilink.kernel import CommandError, CommandTimeout, Kernel, Outcome, UnknownEntity
 from trilink.model import DeviceSpec
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.miio.errors import (
     UNREADABLE_ANSWER,
     DeviceError,
@@ -29,7 +30,6 @@ from trilink.transports.miio.errors import (
 from trilink.transports.miio.protocol import MiioClient
 from trilink.transports.miio.settings import MiioDeviceSettings
 from trilink.transports.miio.stats import MiioStats
-from trilink.transports.mqtt.stats import RateLimitedLog
 
 log = logging.getLogger("trilink.transports.miio")
 

@@ -25,6 +25,7 @@ import random
 import time
 from typing import Any, Final
 
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.miio.errors import (
     BadPacket,
     DeviceError,
@@ -46,7 +47,6 @@ from trilink.transports.miio.packet import (
     parse_packet,
 )
 from trilink.transports.miio.stats import MiioStats
-from trilink.transports.mqtt.stats import RateLimitedLog
 
 log = logging.getLogger("trilink.transports.miio")
 

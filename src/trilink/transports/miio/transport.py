@@ -17,10 +17,10 @@ from typing import Any
 
 from trilink.kernel import Context, DeviceOffline, Kernel, Outcome
 from trilink.model import DeviceSpec, load_spec_file
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.miio.device import MiioDevice
 from trilink.transports.miio.settings import MiioDeviceSettings
 from trilink.transports.miio.stats import MiioStats
-from trilink.transports.mqtt.stats import RateLimitedLog
 
 log = logging.getLogger("trilink.transports.miio")
 

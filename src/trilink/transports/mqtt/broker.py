@@ -18,8 +18,8 @@ from amqtt.broker import Broker
 from amqtt.plugins.base import BaseAuthPlugin
 from amqtt.session import Session
 
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.mqtt.settings import MqttSettings
-from trilink.transports.mqtt.stats import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

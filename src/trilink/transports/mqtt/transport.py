@@ -24,10 +24,11 @@ import paho.mqtt.client as mqtt
 
 from trilink.kernel import Context, DeviceOffline, Kernel, Outcome, UnknownEntity
 from trilink.model import InvalidValue, SpecError, builtin_spec, parse_spec
+from trilink.transports.logs import RateLimitedLog
 from trilink.transports.mqtt import schema
 from trilink.transports.mqtt.connection import ConnectionFailed, MqttConnection
 from trilink.transports.mqtt.settings import MqttSettings
-from trilink.transports.mqtt.stats import RateLimitedLog, TransportStats
+from trilink.transports.mqtt.stats import TransportStats
 
 log = logging.getLogger(__name__)
 
