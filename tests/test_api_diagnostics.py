@@ -60,6 +60,7 @@ async def test_reminders_can_be_listed_acknowledged_snoozed_and_resolved(api: An
     diag.observe("ac-living", airflow(kernel, "ac-living", 350))
     (r,) = (await client.get("/api/diagnostics/reminders?active=true")).json()["reminders"]
     assert r["fault"] == "filter_clog" and r["status"] == "open" and "350" in r["evidence"]
+    assert (r["title"], r["severity_means"]) == ("Air filter clogged", "of the healthy airflow lost")
     rid = r["id"]
     assert (await client.post(f"/api/diagnostics/reminders/{rid}/acknowledge")).json()[
         "status"

@@ -174,3 +174,11 @@ async def test_acs_are_sampled_on_the_hub_clock_and_state_is_kept() -> None:
         assert again.detectors["ac-living"][0].seen == 3  # type: ignore[attr-defined]
     finally:
         await again.stop()
+
+
+def test_faults_are_named_in_one_place() -> None:
+    from trilink.diagnostics.base import FAULTS, fault_words
+
+    assert fault_words("undercharge") is FAULTS["undercharge"]
+    odd = fault_words("compressor_short-cycling")
+    assert odd.title == "Possible fault: compressor short cycling" and odd.severity == ""

@@ -31,7 +31,7 @@ from trilink.copilot.service import Copilot
 from trilink.diagnostics.service import Diagnostics
 from trilink.diagnostics.storage import SQLiteReminders, load_detector_states, save_detector_state
 from trilink.kernel import SYSTEM, Context, Home, Kernel
-from trilink.model import SpecError, parse_spec
+from trilink.miio_devices import MiioDevices
 from trilink.store import (
     SQLiteStore,
     StoreRecorder,
@@ -44,16 +44,13 @@ from trilink.store import (
     verify_token,
 )
 from trilink.store.automation import SQLiteAutomationStore
-from trilink.store.miio import AdoptedMiio, load_adopted_miio, save_adopted_miio
 from trilink.store.postgres import PostgresSeriesStore
 from trilink.store.stats import SeriesStore, StatRow
 from trilink.transports.hass import HassTransport
-from trilink.transports.miio.errors import MiioError, MiioTimeout, MiioUnreachable
-from trilink.transports.miio.settings import MiioDeviceSettings
 from trilink.transports.miio.transport import MiioTransport
 from trilink.transports.mqtt.settings import MqttSettings
 from trilink.transports.mqtt.transport import MqttTransport
-from trilink.transports.zeroconf.adoption import AdoptionError, KnownMiio, MiioAdoption, adopted_check
+from trilink.transports.zeroconf.adoption import adopted_check
 from trilink.transports.zeroconf.service import ZeroconfDiscovery
 
 log = logging.getLogger(__name__)
@@ -113,14 +110,18 @@ class Hub:
         self.hass = HassTransport(self.kernel, mqtt_settings, config.hass.settings())
         self.miio = MiioTransport(self.kernel)
         # a token that cannot be read stops the hub here, naming the device
-        self._miio_devices = [d.settings() for d in config.miio.devices]
+        self.miio_devices = MiioDevices(
+            self.miio, self.store, [d.settings() for d in config.miio.devices], self.clock.now
+        )
         #: zeroconf: miIO devices and MQTT brokers on the LAN, and the hub's own announcement
         self.zeroconf = ZeroconfDiscovery(
             config.zeroconf.settings(),
             hub_id=config.home.id,
             clock=self.clock.now,
-            adopter=_MiioAdopter(self.miio, self._remember_miio),
-            is_adopted=adopted_check(miio=self._known_miio, broker=(mqtt_settings.host, mqtt_settings.port)),
+            adopter=self.miio_devices,
+            is_adopted=adopted_check(
+                miio=self.miio_devices.known, broker=(mqtt_settings.host, mqtt_settings.port)
+            ),
         )
         #: the port the API listens on (known once it does)
         self.api_port: int | None = None
@@ -151,49 +152,6 @@ class Hub:
         self._app: Any = None
         self._started_at = 0.0
         self.api_url = ""
-
-    def _remember_miio(self, settings: MiioDeviceSettings, did: str) -> None:
-        """Keep a device adopted at run time, so it is reached again after a restart."""
-        device = self.kernel.registry.devices[did]
-        save_adopted_miio(
-            self.store,
-            AdoptedMiio(
-                did,
-                settings.host,
-                settings.port,
-                settings.token,
-                device.spec.to_dict(),
-                device.name,
-                settings.room,
-                device.model,
-                self.clock.now(),
-            ),
-        )
-
-    async def _restore_adopted_miio(self) -> None:
-        configured = {s.did for s in self._miio_devices if s.did is not None}
-        configured_hosts = {(s.host, s.port) for s in self._miio_devices}
-        for kept in load_adopted_miio(self.store):
-            if kept.did in configured or (kept.host, kept.port) in configured_hosts:
-                continue  # the config file now says how to reach it
-            try:
-                settings = MiioDeviceSettings(
-                    host=kept.host,
-                    port=kept.port,
-                    token=kept.token,
-                    spec=parse_spec(kept.spec),
-                    did=kept.did,
-                    name=kept.name,
-                    room=kept.room,
-                    model=kept.model,
-                )
-                await self.miio.add(settings, wait=False)
-            except (ValueError, SpecError) as exc:
-                log.error("miio: cannot resume adopted device %s: %s", kept.did, exc)
-
-    def _known_miio(self) -> list[KnownMiio]:
-        """The miIO devices the hub has, for zeroconf's adopted-check."""
-        return [KnownMiio(d.settings.host, d.client.device_id) for d in self.miio.devices]
 
     async def _remind(self, person_id: str, title: str, message: str) -> None:
         """Send a maintenance reminder to a person's phone (and the API's notification list)."""
@@ -301,9 +259,7 @@ class Hub:
         await self.transport.start()
         await self.hass.start()  # after load_into: restored specs keep their siids
         await self.miio.start()
-        for settings in self._miio_devices:
-            await self.miio.add(settings, wait=False)  # a device that is off does not hold start-up
-        await self._restore_adopted_miio()
+        await self.miio_devices.start()
         await self.automations.start()
         await self.diagnostics.start()
         errors = self._load_automation_files()
@@ -396,46 +352,6 @@ def _language_model(config: LLMConfig | None, kernel: Kernel) -> LLMEngine | Non
     except LLMConfigError as exc:
         raise ConfigError(f"copilot.llm: {exc}") from exc
     return LLMEngine.for_kernel(settings, kernel) if settings is not None else None
-
-
-class _MiioAdopter:
-    """Zeroconf's ``Adopter``: adds a discovered device to the miIO transport."""
-
-    def __init__(self, miio: MiioTransport, remember: Callable[[MiioDeviceSettings, str], None]) -> None:
-        self.miio = miio
-        self.remember = remember
-
-    async def adopt_miio(self, device: MiioAdoption) -> str:
-        """First contact with the device, then it is the kernel's; returns its did."""
-        if device.spec is None:
-            raise AdoptionError(
-                f"the miIO transport needs the MIoT-Spec-V2 file of {device.model}: "
-                "give its path on the hub as spec (docs/miio.md)",
-                "invalid",
-            )
-        try:
-            settings = MiioDeviceSettings(
-                host=device.host,
-                port=device.port,
-                token=device.token,
-                spec=Path(device.spec),
-                name=device.name,
-                room=device.room,
-                model=device.model,
-            )
-            added = await self.miio.add(settings)
-        except (MiioTimeout, MiioUnreachable) as exc:
-            raise AdoptionError(str(exc), "unreachable") from None
-        except MiioError as exc:
-            raise AdoptionError(str(exc), "failed") from None
-        except (SpecError, OSError) as exc:
-            raise AdoptionError(f"spec {device.spec}: {exc}", "invalid") from None
-        except ValueError as exc:  # already added (same address or did), or a bad setting
-            raise AdoptionError(str(exc), "conflict" if "already" in str(exc) else "invalid") from None
-        if added.did is None:
-            raise AdoptionError("the device answered but was not adopted", "failed")
-        self.remember(settings, added.did)
-        return added.did
 
 
 class _DetectorStates:

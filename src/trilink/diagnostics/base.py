@@ -12,12 +12,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-#: the faults trilink knows, with what ``Finding.severity`` measures for each
-FAULTS: Mapping[str, str] = {
-    "filter_clog": "fraction of the unit's healthy airflow lost (0..1)",
-    "undercharge": "fraction of the refrigerant charge lost (0..1)",
-    "ev_battery_fade": "fraction of the battery's original capacity lost (0..1)",
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """How a fault is named to people: the finding, the phone notification's title, and
+    what ``Finding.severity`` measures (after "N % ")."""
+
+    title: str
+    notification: str
+    severity: str
+
+
+#: the faults trilink knows; ``Finding.severity`` is a fraction (0..1) of what ``severity`` says
+FAULTS: Mapping[str, Fault] = {
+    "filter_clog": Fault("Air filter clogged", "Clean the AC filter", "of the healthy airflow lost"),
+    "undercharge": Fault("Refrigerant low", "AC refrigerant looks low", "of the refrigerant charge lost"),
+    "ev_battery_fade": Fault(
+        "Battery fading faster than normal",
+        "Battery ageing faster than normal",
+        "of the battery's capacity when new lost",
+    ),
 }
+
+
+def fault_words(fault: str) -> Fault:
+    """How ``fault`` is named; a fault trilink does not know is described by its own name."""
+    known = FAULTS.get(fault)
+    if known is not None:
+        return known
+    words = fault.replace("_", " ").replace("-", " ").strip() or "unknown fault"
+    return Fault(f"Possible fault: {words}", f"Possible fault: {words}", "")
 
 
 @dataclass(frozen=True, slots=True)

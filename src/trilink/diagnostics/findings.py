@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from trilink.diagnostics.base import Finding
+from trilink.diagnostics.base import Finding, fault_words
 
 Status = Literal["open", "acknowledged", "snoozed", "resolved"]
 #: statuses of a reminder that is still about a live fault
@@ -41,11 +41,14 @@ class Reminder:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the API's)."""
+        """JSON-ready form (the API's), with the fault in words (``title``, ``severity_means``)."""
+        words = fault_words(self.fault)
         return {
             "id": self.id,
             "did": self.did,
             "fault": self.fault,
+            "title": words.title,
+            "severity_means": words.severity,
             "status": self.status,
             "severity": round(self.severity, 4),
             "confidence": round(self.confidence, 3),

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
-from trilink.diagnostics.base import Detector, Finding, Sample
+from trilink.diagnostics.base import Detector, Finding, Sample, fault_words
 from trilink.diagnostics.findings import Reminder, ReminderBook, ReminderStore, UnknownReminder
 from trilink.kernel import Context, Kernel, PropertyChanged, RegistryChanged
 
@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 DetectorFactory = Callable[[str, str], list[Detector]]
 #: send a reminder to a person: (person id, title, message) → awaitable
 Notify = Callable[[str, str, str], Coroutine[Any, Any, Any]]
-
-FAULT_TITLES = {
-    "filter_clog": "Clean the AC filter",
-    "undercharge": "AC refrigerant looks low",
-    "ev_battery_fade": "Battery ageing faster than normal",
-}
 
 
 class StateSink(Protocol):
@@ -207,7 +201,7 @@ class Diagnostics:
         person = self._owner(finding.did)
         if self.notify is None or person is None:
             return
-        title = FAULT_TITLES.get(finding.fault, finding.fault)
+        title = fault_words(finding.fault).notification
         device = self.kernel.registry.devices.get(finding.did)
         name = device.name if device is not None else finding.did
         cost = (

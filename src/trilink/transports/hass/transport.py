@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import secrets
 import time
 from typing import Any, Final
@@ -20,6 +19,7 @@ from typing import Any, Final
 import paho.mqtt.client as mqtt
 
 from trilink.kernel import Kernel
+from trilink.transports.backoff import backoff_delay
 from trilink.transports.hass.entity import Publish
 from trilink.transports.hass.ingest import HassIngest
 from trilink.transports.hass.link import HassLink
@@ -228,9 +228,7 @@ class HassTransport:
             closed.cancel()
 
     def _backoff(self, attempt: int) -> float:
-        low, high = self.mqtt_settings.reconnect_min, self.mqtt_settings.reconnect_max
-        ceiling = min(high, low * 2 ** min(attempt, 32))
-        return max(low, random.uniform(ceiling / 2, ceiling))
+        return backoff_delay(attempt, self.mqtt_settings.reconnect_min, self.mqtt_settings.reconnect_max)
 
     def _on_message(self, message: mqtt.MQTTMessage) -> None:
         self.counters.messages_in += 1

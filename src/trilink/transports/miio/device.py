@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from trilink.kernel import CommandError, CommandTimeout, Kernel, Outcome, UnknownEntity
 from trilink.model import DeviceSpec
+from trilink.transports.backoff import backoff_delay
 from trilink.transports.logs import RateLimitedLog
 from trilink.transports.miio.errors import (
     UNREADABLE_ANSWER,
@@ -175,9 +175,7 @@ class MiioDevice:
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with jitter between ``backoff_min`` and ``backoff_max``."""
-        low, high = self.settings.backoff_min, self.settings.backoff_max
-        ceiling = min(high, low * 2 ** min(failures - 1, 32))
-        return max(low, random.uniform(ceiling / 2, ceiling))
+        return backoff_delay(failures - 1, self.settings.backoff_min, self.settings.backoff_max)
 
     async def _sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less if a command asked for a poll."""

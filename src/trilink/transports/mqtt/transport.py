@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import paho.mqtt.client as mqtt
 
 from trilink.kernel import Context, DeviceOffline, Kernel, Outcome, UnknownEntity
 from trilink.model import InvalidValue, SpecError, builtin_spec, parse_spec
+from trilink.transports.backoff import backoff_delay
 from trilink.transports.logs import RateLimitedLog
 from trilink.transports.mqtt import schema
 from trilink.transports.mqtt.connection import ConnectionFailed, MqttConnection
@@ -204,9 +204,7 @@ class MqttTransport:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter between ``reconnect_min`` and ``reconnect_max``."""
-        low, high = self.settings.reconnect_min, self.settings.reconnect_max
-        ceiling = min(high, low * 2 ** min(attempt, 32))
-        return max(low, random.uniform(ceiling / 2, ceiling))
+        return backoff_delay(attempt, self.settings.reconnect_min, self.settings.reconnect_max)
 
     def _mark_offline(self) -> None:
         """While the hub cannot hear its MQTT devices their availability is unknown: offline."""

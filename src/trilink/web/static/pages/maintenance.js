@@ -26,12 +26,6 @@ const CLOSED_SHOWN = 50;
 const SNOOZE_HOURS = 24;
 const WATCHED_KINDS = new Set(["air-conditioner", "electric-car"]);
 
-const FAULTS = {
-  filter_clog: { title: "Air filter clogged", measure: "of the healthy airflow lost" },
-  undercharge: { title: "Refrigerant low", measure: "of the refrigerant charge lost" },
-  ev_battery_fade: { title: "Battery fading faster than normal", measure: "of the battery's capacity when new lost" },
-};
-
 // the diagnostics routes (docs/api.md), through api.js's request()
 const enc = encodeURIComponent;
 const diagnostics = {
@@ -65,14 +59,6 @@ export function isReminderNews(event) {
 }
 
 // ------------------------------------------------------------------ words
-
-/** The fault in plain words; an unknown fault name made readable. */
-export function faultTitle(fault) {
-  const known = FAULTS[fault];
-  if (known) return known.title;
-  const words = String(fault || "unknown fault").replace(/[_-]+/g, " ").trim();
-  return `Possible fault: ${words}`;
-}
 
 function deviceLine(did) {
   const device = state.devices.get(did);
@@ -154,14 +140,13 @@ function reminderCard(first, onChanged) {
   const show = (r) => {
     current = r;
     const where = deviceLine(r.did);
-    const fault = faultTitle(r.fault);
+    const fault = r.title || r.fault;
     setText(title, fault);
     setText(device, where.where ? `${where.name} · ${where.where}` : where.name);
     setText(status, statusText(r));
     card.dataset.status = r.status;
     const pct = Math.max(0, Math.min(100, Math.round((Number(r.severity) || 0) * 100)));
-    const measure = FAULTS[r.fault] ? FAULTS[r.fault].measure : "";
-    const severity = measure ? `${pct} % ${measure}` : `${pct} %`;
+    const severity = r.severity_means ? `${pct} % ${r.severity_means}` : `${pct} %`;
     setText(sevText, severity);
     sevMeter.update(pct, 100, severity);
     setText(found, `Found ${formatDateTime(r.detected_at)}`);
